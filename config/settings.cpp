@@ -1,0 +1,349 @@
+#include "config/settings.hpp"
+
+#include <cstdlib>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "protocols/app_errc.hpp"
+
+namespace djdash {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct config_problem {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string& key, const std::string& what) {
+  throw config_problem{key + ": " + what};
+}
+
+/// Reads the keys of one JSON object, rejecting unknown ones (typos must not pass silently).
+class object_reader {
+public:
+  object_reader(const json& obj, std::string prefix) : obj_(obj), prefix_(std::move(prefix)) {
+    if (!obj_.is_object())
+      fail(prefix_.empty() ? "config" : prefix_, "must be a JSON object");
+  }
+
+  template <class T>
+  void read(const char* key, T& out) {
+    seen_.insert(key);
+    auto i = obj_.find(key);
+    if (i == obj_.end() || i->is_null())
+      return;
+    out = convert<T>(*i, path(key));
+  }
+
+  void read_map(const char* key, std::map<std::string, std::string>& out) {
+    seen_.insert(key);
+    auto i = obj_.find(key);
+    if (i == obj_.end() || i->is_null())
+      return;
+    if (!i->is_object())
+      fail(path(key), "must be an object of strings");
+    out.clear();
+    for (auto& [k, v] : i->items()) {
+      if (!v.is_string())
+        fail(path(key) + "." + k, "must be a string");
+      out[k] = v.get<std::string>();
+    }
+  }
+
+  object_reader child(const char* key) {
+    seen_.insert(key);
+    auto i = obj_.find(key);
+    static const json empty = json::object();
+    return object_reader{i == obj_.end() ? empty : *i, path(key)};
+  }
+
+  void forbid(const char* key, const char* why) {
+    if (obj_.contains(key))
+      fail(path(key), why);
+    seen_.insert(key);
+  }
+
+  void reject_unknown() const {
+    for (auto& [k, v] : obj_.items())
+      if (seen_.count(k) == 0)
+        fail(path(k.c_str()), "unknown key");
+  }
+
+private:
+  std::string path(const std::string& key) const {
+    return prefix_.empty() ? key : prefix_ + "." + key;
+  }
+
+  template <class T>
+  static T convert(const json& v, const std::string& key) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!v.is_string())
+        fail(key, "must be a string");
+      return v.get<std::string>();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!v.is_boolean())
+        fail(key, "must be true or false");
+      return v.get<bool>();
+    } else {
+      if (!v.is_number_integer())
+        fail(key, "must be an integer");
+      auto n = v.get<int64_t>();
+      if (n < 0 || static_cast<uint64_t>(n) > std::numeric_limits<T>::max())
+        fail(key, "out of range, got " + std::to_string(n));
+      return static_cast<T>(n);
+    }
+  }
+
+  const json& obj_;
+  std::string prefix_;
+  std::set<std::string> seen_;
+};
+
+void apply_file(settings& s, const json& root) {
+  object_reader r{root, ""};
+  r.read("node_id", s.node_id);
+  r.read("public_url", s.public_url);
+  r.read("log_level", s.log_level);
+  r.read_map("product_domains", s.product_domains);
+  {
+    auto h = r.child("http");
+    h.read("addr", s.http.addr);
+    h.read("port", s.http.port);
+    h.read("threads", s.http.threads);
+    h.read("body_limit", s.http.body_limit);
+    h.read("header_limit", s.http.header_limit);
+    h.read("read_timeout_ms", s.http.read_timeout_ms);
+    h.read("idle_timeout_ms", s.http.idle_timeout_ms);
+    h.read("request_deadline_ms", s.http.request_deadline_ms);
+    h.read("max_connections", s.http.max_connections);
+    h.read("drain_timeout_ms", s.http.drain_timeout_ms);
+    h.read("access_log", s.http.access_log);
+    h.reject_unknown();
+  }
+  {
+    auto d = r.child("database");
+    d.read("url", s.database.url);
+    d.read("migrate_url", s.database.migrate_url);
+    d.read("pool_size", s.database.pool_size);
+    d.read("queue_limit", s.database.queue_limit);
+    d.read("connect_timeout_s", s.database.connect_timeout_s);
+    d.read("statement_timeout_ms", s.database.statement_timeout_ms);
+    d.reject_unknown();
+  }
+  {
+    auto c = r.child("cluster");
+    c.read("port", s.cluster.port);
+    c.reject_unknown();
+  }
+  {
+    auto e = r.child("entities");
+    e.read("idle_timeout_ms", s.entities.idle_timeout_ms);
+    e.read("crash_loop_limit", s.entities.crash_loop_limit);
+    e.read("crash_loop_window_ms", s.entities.crash_loop_window_ms);
+    e.read("crash_loop_cooldown_ms", s.entities.crash_loop_cooldown_ms);
+    e.reject_unknown();
+  }
+  {
+    auto v = r.child("services");
+    v.read("twilio_api_base", s.services.twilio_api_base);
+    v.read("stripe_api_base", s.services.stripe_api_base);
+    v.read("livekit_url", s.services.livekit_url);
+    v.read("openai_base_url", s.services.openai_base_url);
+    v.read("openai_model", s.services.openai_model);
+    v.read("google_token_url", s.services.google_token_url);
+    v.reject_unknown();
+  }
+  r.forbid("secrets", "secrets come from the environment only (see README)");
+  r.reject_unknown();
+}
+
+int64_t parse_int(const std::string& key, const std::string& text) {
+  try {
+    size_t used = 0;
+    auto n = std::stoll(text, &used);
+    if (used != text.size())
+      throw std::invalid_argument("trailing characters");
+    return n;
+  } catch (const std::exception&) {
+    fail(key, "must be an integer, got \"" + text + "\"");
+  }
+}
+
+template <class T>
+void env_int(const env_lookup& env, const char* name, T& out) {
+  if (auto v = env(name)) {
+    auto n = parse_int(name, *v);
+    if (n < 0 || static_cast<uint64_t>(n) > std::numeric_limits<T>::max())
+      fail(name, "out of range, got " + *v);
+    out = static_cast<T>(n);
+  }
+}
+
+void env_str(const env_lookup& env, const char* name, std::string& out) {
+  if (auto v = env(name))
+    out = *v;
+}
+
+void apply_env(settings& s, const env_lookup& env) {
+  env_str(env, "DJDASH_HTTP_ADDR", s.http.addr);
+  env_int(env, "DJDASH_HTTP_PORT", s.http.port);
+  env_int(env, "DJDASH_CLUSTER_PORT", s.cluster.port);
+  env_str(env, "DJDASH_NODE_ID", s.node_id);
+  env_str(env, "DJDASH_DATABASE_URL", s.database.url);
+  env_str(env, "DJDASH_MIGRATE_DATABASE_URL", s.database.migrate_url);
+  env_int(env, "DJDASH_DB_POOL_SIZE", s.database.pool_size);
+  env_str(env, "DJDASH_PUBLIC_URL", s.public_url);
+  env_str(env, "DJDASH_LOG_LEVEL", s.log_level);
+  env_str(env, "TWILIO_API_BASE", s.services.twilio_api_base);
+  env_str(env, "STRIPE_API_BASE", s.services.stripe_api_base);
+  env_str(env, "LIVEKIT_URL", s.services.livekit_url);
+  env_str(env, "OPENAI_BASE_URL", s.services.openai_base_url);
+  env_str(env, "OPENAI_MODEL", s.services.openai_model);
+  env_str(env, "GOOGLE_TOKEN_URL", s.services.google_token_url);
+  auto& k = s.secrets;
+  env_str(env, "DJDASH_JWT_SECRET", k.jwt_secret);
+  env_str(env, "TWILIO_ACCOUNT_SID", k.twilio_account_sid);
+  env_str(env, "TWILIO_AUTH_TOKEN", k.twilio_auth_token);
+  env_str(env, "STRIPE_SECRET_KEY", k.stripe_secret_key);
+  env_str(env, "STRIPE_WEBHOOK_SECRET", k.stripe_webhook_secret);
+  env_str(env, "LIVEKIT_API_KEY", k.livekit_api_key);
+  env_str(env, "LIVEKIT_API_SECRET", k.livekit_api_secret);
+  env_str(env, "OPENAI_API_KEY", k.openai_api_key);
+  env_str(env, "GOOGLE_OAUTH_CLIENT_ID", k.google_client_id);
+  env_str(env, "GOOGLE_OAUTH_CLIENT_SECRET", k.google_client_secret);
+  env_str(env, "DJDASH_SECRET_KEY", k.secret_key);
+}
+
+bool is_http_url(const std::string& u) {
+  return u.rfind("http://", 0) == 0 || u.rfind("https://", 0) == 0;
+}
+
+bool is_pg_url(const std::string& u) {
+  return u.rfind("postgresql://", 0) == 0 || u.rfind("postgres://", 0) == 0;
+}
+
+void check(const settings& s) {
+  if (s.http.threads < 1 || s.http.threads > 64)
+    fail("http.threads", "must be 1..64, got " + std::to_string(s.http.threads));
+  if (s.http.body_limit < 1024)
+    fail("http.body_limit", "must be at least 1024 bytes");
+  if (s.http.header_limit < 1024)
+    fail("http.header_limit", "must be at least 1024 bytes");
+  auto positive = [](const char* key, int v) {
+    if (v <= 0)
+      fail(key, "must be positive, got " + std::to_string(v));
+  };
+  positive("http.read_timeout_ms", s.http.read_timeout_ms);
+  positive("http.idle_timeout_ms", s.http.idle_timeout_ms);
+  positive("http.request_deadline_ms", s.http.request_deadline_ms);
+  positive("http.max_connections", s.http.max_connections);
+  positive("http.drain_timeout_ms", s.http.drain_timeout_ms);
+  if (s.database.url.empty())
+    fail("database.url", "required (or set DJDASH_DATABASE_URL)");
+  if (!is_pg_url(s.database.url))
+    fail("database.url", "must be a postgresql:// URL");
+  if (!s.database.migrate_url.empty() && !is_pg_url(s.database.migrate_url))
+    fail("database.migrate_url", "must be a postgresql:// URL");
+  if (s.database.pool_size < 1 || s.database.pool_size > 256)
+    fail("database.pool_size", "must be 1..256, got " + std::to_string(s.database.pool_size));
+  positive("database.queue_limit", s.database.queue_limit);
+  positive("database.connect_timeout_s", s.database.connect_timeout_s);
+  positive("database.statement_timeout_ms", s.database.statement_timeout_ms);
+  positive("entities.idle_timeout_ms", s.entities.idle_timeout_ms);
+  positive("entities.crash_loop_limit", s.entities.crash_loop_limit);
+  positive("entities.crash_loop_window_ms", s.entities.crash_loop_window_ms);
+  positive("entities.crash_loop_cooldown_ms", s.entities.crash_loop_cooldown_ms);
+  static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  if (levels.count(s.log_level) == 0)
+    fail("log_level", "must be one of trace, debug, info, warn, error, off; got \"" + s.log_level
+                        + "\"");
+  if (!s.public_url.empty() && !is_http_url(s.public_url))
+    fail("public_url", "must start with http:// or https://");
+  for (auto [key, url] : {std::pair{"services.twilio_api_base", &s.services.twilio_api_base},
+                          std::pair{"services.stripe_api_base", &s.services.stripe_api_base},
+                          std::pair{"services.openai_base_url", &s.services.openai_base_url},
+                          std::pair{"services.google_token_url", &s.services.google_token_url}})
+    if (!url->empty() && !is_http_url(*url))
+      fail(key, "must start with http:// or https://");
+  static const std::set<std::string> products{"tipjar", "djdash", "m10dj"};
+  for (auto& [host, product] : s.product_domains)
+    if (products.count(product) == 0)
+      fail("product_domains." + host, "must be tipjar, djdash or m10dj");
+  if (!s.secrets.jwt_secret.empty() && s.secrets.jwt_secret.size() < 32)
+    fail("DJDASH_JWT_SECRET", "must be at least 32 characters");
+}
+
+std::string default_node_id() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0)
+    std::snprintf(host, sizeof(host), "node");
+  return std::string{host} + "-" + std::to_string(getpid());
+}
+
+caf::error problem(const std::string& msg) {
+  return make_app_error(app_errc::unprocessable, msg);
+}
+
+} // namespace
+
+env_lookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    if (auto v = std::getenv(name.c_str()))
+      return std::string{v};
+    return std::nullopt;
+  };
+}
+
+caf::error validate(const settings& s) {
+  try {
+    check(s);
+    return {};
+  } catch (const config_problem& p) {
+    return problem(p.message);
+  }
+}
+
+caf::expected<settings> load_settings_text(const std::string& json_text, const env_lookup& env) {
+  settings s;
+  try {
+    if (!json_text.empty()) {
+      auto root = json::parse(json_text, nullptr, false, true);
+      if (root.is_discarded())
+        return problem("config: not valid JSON");
+      apply_file(s, root);
+    }
+    apply_env(s, env);
+    if (s.database.migrate_url.empty())
+      s.database.migrate_url = s.database.url;
+    if (s.node_id.empty())
+      s.node_id = default_node_id();
+    check(s);
+  } catch (const config_problem& p) {
+    return problem(p.message);
+  }
+  return s;
+}
+
+caf::expected<settings> load_settings(const std::optional<std::string>& file,
+                                      const env_lookup& env) {
+  std::string text;
+  if (file) {
+    std::ifstream in{*file};
+    if (!in)
+      return problem("config: cannot read " + *file);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    text = buf.str();
+  }
+  return load_settings_text(text, env);
+}
+
+} // namespace djdash

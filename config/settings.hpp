@@ -1,0 +1,106 @@
+#pragma once
+
+// Every setting of a node, with its default. Filled in one place (load_settings) from the JSON
+// config file, then the environment (names in API.md); secrets come from the environment only.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <caf/expected.hpp>
+
+namespace djdash {
+
+struct http_settings {
+  std::string addr = "0.0.0.0";
+  uint16_t port = 8080;
+  int threads = 2;
+  size_t body_limit = 1 << 20;    // bytes; larger bodies get 413
+  size_t header_limit = 16 << 10; // bytes; larger headers get 431
+  int read_timeout_ms = 10000;    // a whole request must arrive within this
+  int idle_timeout_ms = 60000;    // keep-alive connections idle longer are closed
+  int request_deadline_ms = 10000; // a handler slower than this gets 504
+  int max_connections = 10000;
+  int drain_timeout_ms = 15000;   // SIGTERM waits this long for in-flight requests
+  bool access_log = true;
+};
+
+struct db_settings {
+  std::string url;          // application role (NOSUPERUSER NOBYPASSRLS)
+  std::string migrate_url;  // owner role, for `djdash migrate`; defaults to url
+  int pool_size = 4;
+  int queue_limit = 1024;   // calls waiting beyond this are refused (503)
+  int connect_timeout_s = 3;
+  int statement_timeout_ms = 10000;
+};
+
+struct cluster_settings {
+  uint16_t port = 0;  // 0: clustering off (single node)
+};
+
+struct entity_settings {
+  int idle_timeout_ms = 300000;      // passivate after this long without a message
+  int crash_loop_limit = 3;          // crashes within the window that open the breaker
+  int crash_loop_window_ms = 30000;
+  int crash_loop_cooldown_ms = 10000; // how long a crash-looping entity answers with an error
+};
+
+struct service_settings {
+  std::string twilio_api_base = "https://api.twilio.com";
+  std::string stripe_api_base = "https://api.stripe.com";
+  std::string livekit_url;
+  std::string openai_base_url = "https://api.openai.com/v1";
+  std::string openai_model = "gpt-4o-mini";
+  std::string google_token_url = "https://oauth2.googleapis.com/token";
+};
+
+/// Secrets: environment only. Never logged.
+struct secret_settings {
+  std::string jwt_secret;
+  std::string twilio_account_sid;
+  std::string twilio_auth_token;
+  std::string stripe_secret_key;
+  std::string stripe_webhook_secret;
+  std::string livekit_api_key;
+  std::string livekit_api_secret;
+  std::string openai_api_key;
+  std::string google_client_id;
+  std::string google_client_secret;
+  std::string secret_key;
+};
+
+struct settings {
+  std::string node_id;     // defaults to hostname-pid
+  std::string public_url;  // the URL Twilio and Stripe call
+  std::string log_level = "info";
+  http_settings http;
+  db_settings database;
+  cluster_settings cluster;
+  entity_settings entities;
+  service_settings services;
+  secret_settings secrets;
+  /// Host suffix → product context (tipjar | djdash | m10dj).
+  std::map<std::string, std::string> product_domains = {
+    {"djdash.net", "djdash"}, {"m10djcompany.com", "m10dj"}, {"tipjar.live", "tipjar"}};
+};
+
+/// Reads an environment variable; injectable for tests.
+using env_lookup = std::function<std::optional<std::string>(const std::string&)>;
+
+/// Returns the process environment as an `env_lookup`.
+env_lookup process_env();
+
+/// Builds settings from an optional JSON file and the environment, then validates them.
+/// The error message names the offending key (e.g. "http.port: must be 1..65535, got 70000").
+caf::expected<settings> load_settings(const std::optional<std::string>& file,
+                                      const env_lookup& env);
+
+/// Same, from JSON text (used by tests and by load_settings).
+caf::expected<settings> load_settings_text(const std::string& json_text, const env_lookup& env);
+
+/// Checks ranges and formats; returns the first problem, naming its key.
+caf::error validate(const settings& s);
+
+} // namespace djdash

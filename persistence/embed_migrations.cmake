@@ -1,0 +1,16 @@
+# Writes a C++ file holding every migration's SQL (run at build time by CMakeLists.txt).
+# Input: FILES (sorted list of NNNN_name.sql), OUT (the .cpp to write).
+set(body "// Generated from persistence/migrations/*.sql: do not edit.\n#include \"persistence/migrations.hpp\"\n\nnamespace djdash::persistence {\n\nconst std::vector<migration>& embedded_migrations() {\n  static const std::vector<migration> all = {\n")
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version "${name}")
+  if(NOT version)
+    message(FATAL_ERROR "migration ${f} must start with a version number")
+  endif()
+  math(EXPR version "${version}")
+  file(READ ${f} sql)
+  set(body "${body}    {${version}, \"${name}\", R\"djdash_sql(${sql})djdash_sql\"},\n")
+endforeach()
+set(body "${body}  };\n  return all;\n}\n\n} // namespace djdash::persistence\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,20 @@
+#pragma once
+
+// The project's CAF type-ID block and atoms (0.17: atom text is at most 10 characters).
+// Reuse CAF's built-in atoms (get, put, ok, ping, tick, ...) instead of shadowing them.
+
+#include <caf/type_id.hpp>
+
+#include "protocols/messages.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(djdash, caf::first_custom_type_id)
+  CAF_ADD_TYPE_ID(djdash, (djdash::db_scope))
+  CAF_ADD_TYPE_ID(djdash, (djdash::db_call))
+  CAF_ADD_TYPE_ID(djdash, (djdash::entity_ref))
+  CAF_ADD_ATOM(djdash, djdash, entity_atom, "entity")
+  CAF_ADD_ATOM(djdash, djdash, passivate_atom, "passivate")
+  CAF_ADD_ATOM(djdash, djdash, profile_atom, "profile")
+  CAF_ADD_ATOM(djdash, djdash, status_atom, "status")
+  CAF_ADD_ATOM(djdash, djdash, drain_atom, "drain")
+  CAF_ADD_ATOM(djdash, djdash, crash_atom, "crash")
+CAF_END_TYPE_ID_BLOCK(djdash)
