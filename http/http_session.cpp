@@ -1,0 +1,348 @@
+#include "http/http_session.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <limits>
+#include <typeinfo>
+
+#include "config/logging.hpp"
+#include "http/error_response.hpp"
+#include "http/request_id.hpp"
+#include "http/url.hpp"
+
+namespace djdash::http {
+
+namespace {
+
+// After a response that closes the connection, unread request bytes would make the kernel send
+// a RST that can destroy the response before the client reads it: discard input briefly first.
+constexpr std::chrono::milliseconds linger_time{1000};
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+request to_request(bhttp::request<bhttp::string_body>&& msg) {
+  request req;
+  req.method = std::string{msg.method_string()};
+  req.target = std::string{msg.target()};
+  for (const auto& field : msg) {
+    auto& slot = req.headers[lower(field.name_string())];
+    if (!slot.empty())
+      slot += ", ";  // repeated headers combine as RFC 9110 §5.3 allows
+    slot += field.value();
+  }
+  req.body = std::move(msg.body());
+  return req;
+}
+
+bool is_parse_error(beast::error_code ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
+}
+
+response parse_error_response(beast::error_code ec, size_t body_limit) {
+  if (ec == bhttp::error::body_limit)
+    return error_response(app_errc::payload_too_large,
+                          "request body exceeds " + std::to_string(body_limit) + " bytes");
+  if (ec == bhttp::error::header_limit)
+    return error_body(431, "bad_request", "request headers too large");
+  return error_response(app_errc::bad_request, "malformed HTTP request");
+}
+
+bool may_have_body(int status) {
+  return status >= 200 && status != 204 && status != 304;
+}
+
+} // namespace
+
+http_session::http_session(tcp::socket&& socket, std::shared_ptr<server_state> state,
+                           bool admitted)
+  : stream_(std::move(socket)),
+    timer_(stream_.get_executor()),
+    state_(std::move(state)),
+    admitted_(admitted) {
+  beast::error_code ec;
+  stream_.socket().set_option(tcp::no_delay(true), ec);  // answers are small and complete
+  auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec)
+    remote_ip_ = peer.address().to_string();
+}
+
+http_session::~http_session() {
+  if (track_key_ != 0)
+    state_->untrack(track_key_);
+  if (admitted_)
+    state_->release();
+}
+
+void http_session::run() {
+  track_key_ = state_->track(weak_from_this());
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_wait(); });
+}
+
+void http_session::reject(response r) {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this(), r = std::move(r)]() mutable {
+    self->current_.remote_ip = self->remote_ip_;
+    self->current_.request_id = make_request_id();
+    self->send(std::move(r), true);
+  });
+}
+
+void http_session::drain() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->drain_ = true;
+    if (self->phase_ == phase::idle)
+      self->finish();
+  });
+}
+
+void http_session::force_close() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->finish(); });
+}
+
+// --- waiting and reading -------------------------------------------------------------------
+
+void http_session::do_wait() {
+  if (drain_ || state_->draining())
+    return finish();
+  if (buffer_.size() > 0)
+    return do_read();  // a pipelined request is already buffered
+  phase_ = phase::idle;
+  // The idle timeout runs until the first byte; only then does the read timeout start, so a
+  // quiet keep-alive connection and a slow sender are told apart.
+  arm_timer(state_->settings().idle_timeout_ms, &http_session::on_idle_timeout);
+  stream_.socket().async_wait(tcp::socket::wait_read,
+                              beast::bind_front_handler(&http_session::on_readable,
+                                                        shared_from_this()));
+}
+
+void http_session::on_readable(beast::error_code ec) {
+  if (phase_ != phase::idle)
+    return;
+  if (ec)
+    return finish();
+  ++timer_seq_;
+  timer_.cancel();
+  do_read();
+}
+
+void http_session::on_idle_timeout() {
+  if (phase_ == phase::idle)
+    finish();
+}
+
+void http_session::do_read() {
+  const auto& cfg = state_->settings();
+  phase_ = phase::reading;
+  parser_.emplace();
+  parser_->body_limit(cfg.body_limit);
+  parser_->header_limit(static_cast<std::uint32_t>(
+    std::min<size_t>(cfg.header_limit, std::numeric_limits<std::uint32_t>::max())));
+  stream_.expires_after(std::chrono::milliseconds(cfg.read_timeout_ms));
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    beast::bind_front_handler(&http_session::on_read, shared_from_this()));
+}
+
+void http_session::on_read(beast::error_code ec, std::size_t) {
+  if (phase_ != phase::reading)
+    return;
+  if (ec)
+    return on_read_error(ec);
+  auto msg = parser_->release();
+  parser_.reset();
+  dispatch(std::move(msg));
+}
+
+void http_session::on_read_error(beast::error_code ec) {
+  // Peer gone, read timeout (slow sender) or socket error: nothing useful to answer.
+  if (ec == bhttp::error::end_of_stream || !is_parse_error(ec))
+    return finish();
+  // The stream is out of sync after a parse error: answer, then close.
+  current_ = request_summary{};
+  current_.remote_ip = remote_ip_;
+  std::string incoming_id;
+  if (parser_->is_header_done()) {
+    const auto& head = parser_->get();
+    current_.method = std::string{head.method_string()};
+    current_.path = std::string{split_target(head.target()).first};
+    incoming_id = std::string{head["X-Request-Id"]};
+  }
+  current_.request_id = pick_request_id(incoming_id);
+  version_ = 11;
+  send(parse_error_response(ec, state_->settings().body_limit), true);
+}
+
+// --- handling ------------------------------------------------------------------------------
+
+void http_session::dispatch(message_type&& msg) {
+  phase_ = phase::handling;
+  stream_.expires_never();
+  version_ = msg.version();
+  keep_alive_ = msg.keep_alive();
+  // WebSocket upgrades are routed like any other request until /api/realtime lands; then
+  // `websocket::is_upgrade(msg)` hands the socket to a websocket_session right here.
+  auto req = to_request(std::move(msg));
+  req.remote_ip = remote_ip_;
+  req.request_id = pick_request_id(req.header("x-request-id"));
+  auto [raw_path, raw_query] = split_target(req.target);
+  current_ = request_summary{};
+  current_.request_id = req.request_id;
+  current_.method = req.method;
+  current_.path = std::string{raw_path};
+  current_.remote_ip = remote_ip_;
+  auto path = percent_decode(raw_path);
+  auto query = parse_query(raw_query);
+  if (!path || !query)
+    return on_answer(error_response(app_errc::bad_request,
+                                    "malformed percent-encoding in the request target"));
+  req.path = std::move(*path);
+  req.query = std::move(*query);
+  auto m = state_->routes().match(req.method, raw_path);
+  if (m.pattern)
+    current_.route = *m.pattern;
+  switch (m.outcome) {
+    case route_match::found:
+      req.params = std::move(m.params);
+      return invoke(m.matched->fn, req);
+    case route_match::method_not_allowed: {
+      auto r = error_response(app_errc::method_not_allowed);
+      r.headers.emplace_back("Allow", m.allow);
+      return on_answer(std::move(r));
+    }
+    case route_match::bad_path:
+      return on_answer(error_response(app_errc::bad_request, "malformed percent-encoding in the path"));
+    case route_match::not_found:
+      break;
+  }
+  on_answer(error_response(app_errc::not_found, "no route for this path"));
+}
+
+void http_session::invoke(const handler& fn, request& req) {
+  responder_ = make_responder();
+  try {
+    fn(req, responder_);
+  } catch (const std::exception& e) {
+    // The type only: what() of e.g. a JSON parse error quotes the body, which is never logged.
+    log_fields(logger("http"), spdlog::level::err, "handler threw",
+               {{"request_id", current_.request_id}, {"route", current_.route},
+                {"exception", typeid(e).name()}});
+    responder_(error_response(app_errc::internal));
+  } catch (...) {
+    log_fields(logger("http"), spdlog::level::err, "handler threw",
+               {{"request_id", current_.request_id}, {"route", current_.route}});
+    responder_(error_response(app_errc::internal));
+  }
+  if (!responder_.answered())
+    arm_timer(state_->settings().request_deadline_ms, &http_session::on_deadline);
+}
+
+void http_session::on_deadline() {
+  if (phase_ != phase::handling)
+    return;
+  log_fields(logger("http"), spdlog::level::warn, "request deadline exceeded",
+             {{"request_id", current_.request_id}, {"route", current_.route}});
+  responder_(error_response(app_errc::upstream_timeout,
+                            "no answer within "
+                              + std::to_string(state_->settings().request_deadline_ms) + " ms"));
+}
+
+void http_session::arm_timer(int ms, void (http_session::*on_fire)()) {
+  auto seq = ++timer_seq_;
+  timer_.expires_after(std::chrono::milliseconds(ms));
+  timer_.async_wait([self = shared_from_this(), seq, on_fire](beast::error_code ec) {
+    if (!ec && seq == self->timer_seq_)
+      ((*self).*on_fire)();
+  });
+}
+
+responder http_session::make_responder() {
+  // Called from any thread: hop onto the strand. The gate keeps a late answer from posting
+  // into an io_context that the server is destroying.
+  return responder{[weak = weak_from_this(), gate = state_->gate()](response&& r) {
+    std::shared_lock<std::shared_mutex> lock{gate->mtx};
+    if (!gate->open)
+      return;
+    if (auto self = weak.lock())
+      net::post(self->stream_.get_executor(),
+                [self, r = std::move(r)]() mutable { self->on_answer(std::move(r)); });
+  }};
+}
+
+void http_session::on_answer(response r) {
+  if (phase_ != phase::handling)
+    return;  // the connection was closed meanwhile
+  ++timer_seq_;
+  timer_.cancel();
+  responder_ = responder{};
+  send(std::move(r), closing_after_response());
+}
+
+bool http_session::closing_after_response() const {
+  return !keep_alive_ || drain_ || state_->draining();
+}
+
+// --- writing and closing -------------------------------------------------------------------
+
+void http_session::send(response r, bool close) {
+  phase_ = phase::writing;
+  out_ = std::make_shared<bhttp::response<bhttp::string_body>>(
+    static_cast<bhttp::status>(r.status), version_);
+  out_->set(bhttp::field::server, "djdash");
+  out_->set(bhttp::field::content_type, r.content_type);
+  out_->set("X-Request-Id", current_.request_id);
+  for (auto& [name, value] : r.headers)
+    out_->insert(name, value);
+  if (may_have_body(r.status))
+    out_->body() = std::move(r.body);
+  out_->keep_alive(!close);
+  if (close)
+    out_->set(bhttp::field::connection, "close");  // HTTP/1.0 too, explicitly
+  out_->prepare_payload();
+  observe_request(current_, r.status, state_->settings().access_log);
+  // Writes get the read timeout too: a client that stops reading must not pin the session.
+  stream_.expires_after(std::chrono::milliseconds(state_->settings().read_timeout_ms));
+  bhttp::async_write(stream_, *out_,
+                     [self = shared_from_this(), close](beast::error_code ec, std::size_t n) {
+                       self->on_write(close, ec, n);
+                     });
+}
+
+void http_session::on_write(bool close, beast::error_code ec, std::size_t) {
+  out_.reset();
+  if (ec)
+    return finish();
+  if (close)
+    return do_close();
+  do_wait();
+}
+
+void http_session::do_close() {
+  phase_ = phase::closing;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec)
+    return finish();
+  stream_.expires_after(linger_time);
+  stream_.async_read_some(net::buffer(discard_),
+                          beast::bind_front_handler(&http_session::on_linger, shared_from_this()));
+}
+
+void http_session::on_linger(beast::error_code ec, std::size_t) {
+  if (ec || phase_ != phase::closing)
+    return finish();
+  stream_.async_read_some(net::buffer(discard_),
+                          beast::bind_front_handler(&http_session::on_linger, shared_from_this()));
+}
+
+void http_session::finish() {
+  phase_ = phase::closed;
+  ++timer_seq_;
+  timer_.cancel();
+  stream_.close();
+}
+
+} // namespace djdash::http

@@ -1,0 +1,27 @@
+#pragma once
+
+// What route files may reach on this node. main.cpp fills it in; tests pass stubs.
+
+#include <functional>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "protocols/actor_handles.hpp"
+
+namespace djdash {
+struct settings;
+} // namespace djdash
+
+namespace djdash::http {
+
+struct node_services {
+  caf::actor_system* sys = nullptr;
+  djdash::db_actor db;
+  caf::actor router;
+  const djdash::settings* cfg = nullptr;
+  /// Returns whether this node is draining (readiness fails while it does).
+  std::function<bool()> draining;
+};
+
+} // namespace djdash::http
