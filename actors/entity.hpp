@@ -1,0 +1,51 @@
+#pragma once
+
+// What every entity kind (virtual actor) shares: how it is spawned and how it passivates.
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/after.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "config/settings.hpp"
+#include "protocols/actor_handles.hpp"
+#include "protocols/type_ids.hpp"
+
+namespace djdash::actors {
+
+/// Handed to an entity at spawn: who supervises it and what it may use.
+struct entity_context {
+  caf::actor registry;   // receives (passivate_atom, entity_ref) when the entity is idle
+  db_actor db;           // loads and stores the entity's state
+  entity_settings cfg;
+  entity_ref ref;
+};
+
+/// Spawns one entity of a kind for `ctx.ref.key`. The entity loads its state itself.
+using entity_spawner = std::function<caf::actor(caf::actor_system&, const entity_context&)>;
+
+/// Returns `handlers` plus the passivation protocol: after `ctx.cfg.idle_timeout_ms` without a
+/// message the entity asks the registry to passivate it; the registry answers with
+/// `passivate_atom` once no new message can reach this activation, and the entity quits.
+template <class... Handlers>
+caf::behavior with_passivation(caf::event_based_actor* self, const entity_context& ctx,
+                               Handlers... handlers) {
+  auto registry = ctx.registry;
+  auto ref = ctx.ref;
+  return {
+    std::move(handlers)...,
+    [=](passivate_atom) { self->quit(); },
+    caf::after(std::chrono::milliseconds(ctx.cfg.idle_timeout_ms)) >>
+      [=] { self->send(registry, passivate_atom_v, ref); },
+  };
+}
+
+/// Makes an entity whose state could not be loaded answer every queued message with `err`, then
+/// ask to be passivated (the next message re-activates it and tries again).
+void fail_activation(caf::event_based_actor* self, const entity_context& ctx, caf::error err);
+
+} // namespace djdash::actors

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "actors/entity.hpp"
+
+namespace djdash::actors {
+
+/// The organization entity's state, loaded from PostgreSQL on activation.
+struct organization_state {
+  std::string id;
+  std::string product_context;
+  std::string name;
+  std::string slug;
+  std::string timezone;
+  std::string settings_json = "{}";
+  int64_t version = 0;
+};
+
+/// Returns what a guest sees on the request page: name, product, whether requests are accepted
+/// and the minimum amounts (cents) per kind. Pure.
+nlohmann::json public_profile(const organization_state& org);
+
+/// Spawns the `organization` entity for `ctx.ref.key` (an org id). Handles
+/// `(profile_atom)` → public profile JSON text and `(get_atom)` → full state JSON text.
+caf::actor spawn_organization(caf::actor_system& sys, const entity_context& ctx);
+
+} // namespace djdash::actors

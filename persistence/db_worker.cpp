@@ -1,0 +1,107 @@
+#include "persistence/db_worker.hpp"
+
+#include <memory>
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "persistence/connection.hpp"
+#include "persistence/log.hpp"
+#include "persistence/operations.hpp"
+
+namespace djdash::persistence {
+
+namespace {
+
+struct db_worker_state {
+  db_settings cfg;
+  std::unique_ptr<pqxx::connection> conn;
+  static inline const char* name = "db_worker";
+
+  pqxx::connection& connection() {
+    if (!conn || !conn->is_open())
+      conn = std::make_unique<pqxx::connection>(
+        connection_string(cfg.url, cfg.connect_timeout_s, cfg.statement_timeout_ms));
+    return *conn;
+  }
+};
+
+void set_scope(pqxx::transaction_base& tx, const db_scope& scope) {
+  tx.exec_params("select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true),"
+                 " set_config('app.platform_admin', $3, true)",
+                 scope.org_id, scope.user_id, scope.platform_admin ? "on" : "off");
+}
+
+caf::error sql_failure(const db_call& call, const pqxx::sql_error& e) {
+  auto state = e.sqlstate();
+  // Invalid text representation (e.g. a malformed uuid) and other data errors: the input's fault.
+  if (state.rfind("22", 0) == 0)
+    return make_app_error(app_errc::bad_request, "invalid value in request");
+  if (state == "57014")
+    return make_app_error(app_errc::db_unavailable, "database query timed out");
+  log().error("db op {} failed: sqlstate={} {}", call.op, state, e.what());
+  return make_app_error(app_errc::internal, "database error");
+}
+
+/// The one try/catch around libpqxx: maps every failure to an app_errc.
+caf::result<std::string> run_call(db_worker_state& st, const db_call& call) {
+  auto op = find_operation(call.op);
+  if (op == nullptr)
+    return make_app_error(app_errc::internal, "unknown database operation");
+  auto args = nlohmann::json::parse(call.args.empty() ? "{}" : call.args, nullptr, false);
+  if (args.is_discarded())
+    return make_app_error(app_errc::bad_request, "malformed arguments");
+  try {
+    pqxx::work tx{st.connection()};
+    set_scope(tx, call.scope);
+    auto out = (*op)(tx, call.scope, args);
+    tx.commit();
+    return out.dump();
+  } catch (const op_error& e) {
+    return make_app_error(e.code, e.what());
+  } catch (const pqxx::broken_connection& e) {
+    st.conn.reset();
+    log().warn("database connection lost: {}", e.what());
+    return make_app_error(app_errc::db_unavailable, "database unavailable");
+  } catch (const pqxx::in_doubt_error& e) {
+    st.conn.reset();
+    return make_app_error(app_errc::db_unavailable, "database connection lost during commit");
+  } catch (const pqxx::unique_violation&) {
+    return make_app_error(app_errc::conflict, "already exists");
+  } catch (const pqxx::insufficient_privilege&) {
+    // Row-level security refused the write: the row belongs to another tenant.
+    return make_app_error(app_errc::not_found, "not found");
+  } catch (const pqxx::integrity_constraint_violation&) {
+    return make_app_error(app_errc::bad_request, "the request violates a data constraint");
+  } catch (const pqxx::sql_error& e) {
+    return sql_failure(call, e);
+  } catch (const nlohmann::json::exception& e) {
+    return make_app_error(app_errc::bad_request, "malformed arguments");
+  } catch (const std::exception& e) {
+    // libpqxx reports a lost connection outside a query as a plain failure.
+    if (st.conn && !st.conn->is_open())
+      st.conn.reset();
+    log().error("db op {} failed: {}", call.op, e.what());
+    return make_app_error(app_errc::db_unavailable, "database unavailable");
+  }
+}
+
+db_actor::behavior_type db_worker(db_actor::stateful_pointer<db_worker_state> self,
+                                  db_settings cfg) {
+  self->state.cfg = std::move(cfg);
+  return {
+    [=](const db_call& call) -> caf::result<std::string> { return run_call(self->state, call); },
+  };
+}
+
+} // namespace
+
+db_actor spawn_db_worker(caf::actor_system& sys, const db_settings& cfg, bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(db_worker, cfg);
+  return sys.spawn(db_worker, cfg);
+}
+
+} // namespace djdash::persistence

@@ -1,0 +1,33 @@
+#include "persistence/operations.hpp"
+
+#include "persistence/org_repo.hpp"
+
+namespace djdash::persistence {
+
+namespace {
+
+const std::map<std::string, operation>& all_operations() {
+  static const std::map<std::string, operation> ops = [] {
+    std::map<std::string, operation> result;
+    add_org_operations(result);
+    return result;
+  }();
+  return ops;
+}
+
+} // namespace
+
+const operation* find_operation(const std::string& name) {
+  auto& ops = all_operations();
+  auto i = ops.find(name);
+  return i == ops.end() ? nullptr : &i->second;
+}
+
+std::vector<std::string> operation_names() {
+  std::vector<std::string> names;
+  for (auto& [name, fn] : all_operations())
+    names.push_back(name);
+  return names;
+}
+
+} // namespace djdash::persistence
