@@ -1,1 +1,186 @@
-int main() { return 0; }
+// The composition root: the one file that sees every folder. Parses the command line, loads
+// settings, and runs a node, `migrate` or `seed-demo`.
+
+#include <atomic>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/entity_registry.hpp"
+#include "actors/node_router.hpp"
+#include "actors/organization.hpp"
+#include "config/app_config.hpp"
+#include "config/logging.hpp"
+#include "config/settings.hpp"
+#include "http/ops_routes.hpp"
+#include "http/public_routes.hpp"
+#include "http/server.hpp"
+#include "persistence/db_pool.hpp"
+#include "persistence/demo_seed.hpp"
+#include "persistence/migrations.hpp"
+#include "protocols/app_errc.hpp"
+
+namespace {
+
+using namespace djdash;
+
+constexpr auto usage = R"(djdash — the DJ Dash backend node
+
+usage:
+  djdash [--config FILE]            run a node (HTTP on DJDASH_HTTP_PORT, default 8080)
+  djdash migrate [--config FILE]    apply pending database migrations, then exit
+  djdash seed-demo [--config FILE]  create a demo organization per product and print the logins
+  djdash --help                     this text
+
+Settings come from the JSON file (see config/djdash.example.json) and the environment
+(DJDASH_DATABASE_URL, DJDASH_HTTP_PORT, ...: see README.md); secrets only from the environment.
+)";
+
+struct command_line {
+  std::string command = "run";
+  std::optional<std::string> config_file;
+  bool help = false;
+  std::string error;
+};
+
+command_line parse_args(int argc, char** argv) {
+  command_line out;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+    } else if (arg == "--config" && i + 1 < argc) {
+      out.config_file = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      out.config_file = arg.substr(9);
+    } else if (arg == "migrate" || arg == "seed-demo" || arg == "run") {
+      out.command = arg;
+    } else {
+      out.error = "unknown argument: " + arg;
+    }
+  }
+  return out;
+}
+
+int run_migrate(const settings& cfg) {
+  auto applied = persistence::run_migrations(cfg.database.migrate_url, cfg.database.url);
+  if (!applied) {
+    std::cerr << "djdash migrate: " << error_message(applied.error()) << "\n";
+    return EXIT_FAILURE;
+  }
+  std::cout << "djdash migrate: applied " << *applied << " migration(s); schema at version "
+            << persistence::expected_schema_version() << "\n";
+  return EXIT_SUCCESS;
+}
+
+int run_seed(const settings& cfg) {
+  auto env = process_env();
+  auto password = env("DJDASH_DEMO_PASSWORD").value_or("djdash-demo-2026");
+  auto logins = persistence::seed_demo(cfg.database.migrate_url, password);
+  if (!logins) {
+    std::cerr << "djdash seed-demo: " << error_message(logins.error()) << "\n";
+    return EXIT_FAILURE;
+  }
+  std::cout << "Demo logins (one organization per product):\n";
+  for (auto& l : *logins)
+    std::cout << "  " << l.product << ": " << l.email << " / " << l.password
+              << "   (request page slug: " << l.org_slug << ")\n";
+  return EXIT_SUCCESS;
+}
+
+/// Refuses to serve a database whose schema is behind this build. A database that cannot be
+/// reached yet is not fatal: /readyz says 503 until it answers.
+bool schema_is_servable(caf::actor_system& sys, const db_actor& db) {
+  caf::scoped_actor self{sys};
+  bool ok = true;
+  self->request(db, std::chrono::seconds(15), db_call{"schema_status", {}, "{}"})
+    .receive(
+      [&](const std::string& status) {
+        auto s = nlohmann::json::parse(status);
+        if (s["current"].get<int>() < s["expected"].get<int>()) {
+          logger("main").critical("database schema is at version {}, this build needs {}: run "
+                                  "`djdash migrate` first",
+                                  s["current"].get<int>(), s["expected"].get<int>());
+          ok = false;
+        }
+      },
+      [&](caf::error& err) {
+        logger("main").warn("database not reachable at start ({}); serving 503 until it is",
+                             error_message(err));
+      });
+  return ok;
+}
+
+int run_node(const settings& cfg) {
+  app_config caf_cfg;
+  caf_cfg.load<caf::io::middleman>();
+  caf::actor_system sys{caf_cfg};
+  auto db = persistence::spawn_db_pool(sys, cfg.database, true);
+  auto registry = actors::spawn_entity_registry(sys, cfg.entities, db,
+                                                {{"organization", actors::spawn_organization}});
+  auto router = actors::spawn_node_router(sys, registry);
+  auto stop_actors = [&] {
+    caf::scoped_actor self{sys};
+    self->request(registry, std::chrono::seconds(10), drain_atom_v)
+      .receive([](caf::ok_atom) {}, [](caf::error&) {});
+    for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  };
+  if (!schema_is_servable(sys, db)) {
+    stop_actors();
+    return EXIT_FAILURE;
+  }
+  auto draining = std::make_shared<std::atomic<bool>>(false);
+  http::node_services svc{&sys, db, router, &cfg, [draining] { return draining->load(); }};
+  http::route_table routes;
+  http::add_ops_routes(routes, svc);
+  http::add_public_routes(routes, svc);
+  http::server server{cfg.http, std::move(routes)};
+  server.stop_on_signals([draining] {
+    draining->store(true);
+    logger("main").info("signal received: draining");
+  });
+  if (auto err = server.start()) {
+    logger("main").critical("cannot listen on {}:{}: {}", cfg.http.addr, cfg.http.port,
+                            error_message(err));
+    stop_actors();
+    return EXIT_FAILURE;
+  }
+  log_fields(logger("main"), spdlog::level::info, "listening",
+             {{"addr", cfg.http.addr}, {"port", std::to_string(server.port())}});
+  server.wait();
+  stop_actors();
+  logger("main").info("stopped");
+  return EXIT_SUCCESS;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto args = parse_args(argc, argv);
+  if (args.help) {
+    std::cout << usage;
+    return EXIT_SUCCESS;
+  }
+  if (!args.error.empty()) {
+    std::cerr << "djdash: " << args.error << "\n\n" << usage;
+    return 2;
+  }
+  auto cfg = load_settings(args.config_file, process_env());
+  if (!cfg) {
+    std::cerr << "djdash: bad configuration: " << error_message(cfg.error()) << "\n";
+    return 2;
+  }
+  setup_logging(cfg->node_id, cfg->log_level);
+  if (args.command == "migrate")
+    return run_migrate(*cfg);
+  if (args.command == "seed-demo")
+    return run_seed(*cfg);
+  return run_node(*cfg);
+}

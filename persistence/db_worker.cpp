@@ -1,6 +1,7 @@
 #include "persistence/db_worker.hpp"
 
 #include <memory>
+#include <string_view>
 
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -70,9 +71,13 @@ caf::result<std::string> run_call(db_worker_state& st, const db_call& call) {
     return make_app_error(app_errc::db_unavailable, "database connection lost during commit");
   } catch (const pqxx::unique_violation&) {
     return make_app_error(app_errc::conflict, "already exists");
-  } catch (const pqxx::insufficient_privilege&) {
-    // Row-level security refused the write: the row belongs to another tenant.
-    return make_app_error(app_errc::not_found, "not found");
+  } catch (const pqxx::insufficient_privilege& e) {
+    // Row-level security refused the write: the row belongs to another tenant, which must look
+    // exactly like a row that does not exist. Any other privilege error is a deployment bug.
+    if (std::string_view{e.what()}.find("row-level security") != std::string_view::npos)
+      return make_app_error(app_errc::not_found, "not found");
+    log().error("db op {} failed: {}", call.op, e.what());
+    return make_app_error(app_errc::internal, "database error");
   } catch (const pqxx::integrity_constraint_violation&) {
     return make_app_error(app_errc::bad_request, "the request violates a data constraint");
   } catch (const pqxx::sql_error& e) {

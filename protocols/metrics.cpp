@@ -23,7 +23,7 @@ std::string escape_label(const std::string& v) {
 
 std::string format_double(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
+  std::snprintf(buf, sizeof(buf), "%.15g", v);
   return buf;
 }
 

@@ -99,17 +99,33 @@ create policy org_isolation on organization_members
 
 -- Public lookups go through narrow SECURITY DEFINER functions that return public fields only.
 -- They run as the owner, which FORCE ROW LEVEL SECURITY still restricts, so each one switches on
--- app.platform_admin for its own fixed query only (restored when the function returns).
+-- app.platform_admin around its own fixed query and restores the caller's value afterwards (an
+-- error aborts the transaction, or the savepoint, which reverts the setting too).
 create function public_organization_by_slug(p_slug text)
   returns table (id uuid, slug text, name text, product_context text)
-  language sql stable security definer
+  language plpgsql stable security definer
   set search_path = public, pg_temp
-  set app.platform_admin = 'on'
-  as $$ select o.id, o.slug, o.name, o.product_context from organizations o where o.slug = p_slug $$;
+  as $$
+declare
+  caller_admin text := coalesce(current_setting('app.platform_admin', true), '');
+begin
+  perform set_config('app.platform_admin', 'on', true);
+  return query select o.id, o.slug, o.name, o.product_context
+                 from organizations o where o.slug = p_slug;
+  perform set_config('app.platform_admin', caller_admin, true);
+end $$;
 
 create function organization_id_by_sms_number(p_number text)
   returns uuid
-  language sql stable security definer
+  language plpgsql stable security definer
   set search_path = public, pg_temp
-  set app.platform_admin = 'on'
-  as $$ select o.id from organizations o where o.sms_number = p_number $$;
+  as $$
+declare
+  caller_admin text := coalesce(current_setting('app.platform_admin', true), '');
+  found_id uuid;
+begin
+  perform set_config('app.platform_admin', 'on', true);
+  select o.id into found_id from organizations o where o.sms_number = p_number;
+  perform set_config('app.platform_admin', caller_admin, true);
+  return found_id;
+end $$;
