@@ -6,8 +6,8 @@ namespace djdash::persistence {
 
 namespace {
 
-const std::map<std::string, operation>& all_operations() {
-  static const std::map<std::string, operation> ops = [] {
+std::map<std::string, operation>& all_operations() {
+  static std::map<std::string, operation> ops = [] {
     std::map<std::string, operation> result;
     add_org_operations(result);
     return result;
@@ -21,6 +21,10 @@ const operation* find_operation(const std::string& name) {
   auto& ops = all_operations();
   auto i = ops.find(name);
   return i == ops.end() ? nullptr : &i->second;
+}
+
+bool register_operation(const std::string& name, operation fn) {
+  return all_operations().emplace(name, std::move(fn)).second;
 }
 
 std::vector<std::string> operation_names() {

@@ -32,6 +32,10 @@ struct op_error : std::runtime_error {
 /// Returns the operation registered under `name`, or nullptr.
 const operation* find_operation(const std::string& name);
 
+/// Adds an operation at startup (before the pool serves calls), e.g. a test's own probe.
+/// Returns false when the name is taken.
+bool register_operation(const std::string& name, operation fn);
+
 /// Returns every registered operation name (for diagnostics and tests).
 std::vector<std::string> operation_names();
 
