@@ -80,6 +80,11 @@ response error_response(app_errc code, std::string message) {
 }
 
 response error_response(const caf::error& err) {
+  if (!err) {
+    // A success passed as an error is a bug in the caller; category() must not see `none`.
+    log_fields(logger("http"), spdlog::level::err, "empty error answered with 500", {});
+    return error_response(app_errc::internal);
+  }
   if (err.category() == caf::atom("app_errc"))
     return error_response(app_code(err), error_message(err));
   if (err == caf::sec::request_timeout)
