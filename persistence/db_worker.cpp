@@ -1,5 +1,6 @@
 #include "persistence/db_worker.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string_view>
 
@@ -19,6 +20,7 @@ namespace {
 struct db_worker_state {
   db_settings cfg;
   std::unique_ptr<pqxx::connection> conn;
+  std::chrono::steady_clock::time_point last_outage_log{};
   static inline const char* name = "db_worker";
 
   pqxx::connection& connection() {
@@ -64,7 +66,12 @@ caf::result<std::string> run_call(db_worker_state& st, const db_call& call) {
     return make_app_error(e.code, e.what());
   } catch (const pqxx::broken_connection& e) {
     st.conn.reset();
-    log().warn("database connection lost: {}", e.what());
+    // While the database is down every call fails here: one line per worker every 5 s is enough.
+    auto now = std::chrono::steady_clock::now();
+    if (now - st.last_outage_log > std::chrono::seconds(5)) {
+      st.last_outage_log = now;
+      log().warn("database unavailable: {}", e.what());
+    }
     return make_app_error(app_errc::db_unavailable, "database unavailable");
   } catch (const pqxx::in_doubt_error& e) {
     st.conn.reset();
