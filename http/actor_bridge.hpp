@@ -11,18 +11,34 @@
 // the answer), and never touches the session itself.
 
 #include <chrono>
+#include <exception>
+#include <typeinfo>
 #include <utility>
 
 #include <caf/actor_system.hpp>
 #include <caf/detail/type_traits.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "config/logging.hpp"
 #include "http/error_response.hpp"
 #include "http/request.hpp"
 
 namespace djdash::http {
 
 namespace detail {
+
+/// Runs a result callback; a throwing callback answers 500 instead of killing the actor
+/// silently and leaving the client to the deadline.
+template <class F>
+void guarded(const responder& rsp, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    log_fields(logger("http"), spdlog::level::err, "actor reply handler threw",
+               {{"exception", typeid(e).name()}});
+    rsp(error_response(app_errc::internal));
+  }
+}
 
 template <class OnOk, class Args>
 struct ok_adapter;
@@ -35,7 +51,7 @@ struct ok_adapter<OnOk, caf::detail::type_list<Args...>> {
   responder rsp;
   caf::event_based_actor* self;
   void operator()(Args... xs) {
-    rsp(fn(std::forward<Args>(xs)...));
+    guarded(rsp, [&] { rsp(fn(std::forward<Args>(xs)...)); });
     self->quit();
   }
 };
@@ -50,7 +66,7 @@ struct chain_adapter<OnOk, caf::detail::type_list<caf::event_based_actor*, respo
   responder rsp;
   caf::event_based_actor* self;
   void operator()(Args&... xs) {
-    fn(self, rsp, xs...);
+    guarded(rsp, [&] { fn(self, rsp, xs...); });
   }
 };
 

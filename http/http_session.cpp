@@ -1,13 +1,13 @@
 #include "http/http_session.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <limits>
 #include <typeinfo>
 
 #include "config/logging.hpp"
 #include "http/error_response.hpp"
+#include "http/message.hpp"
 #include "http/request_id.hpp"
 #include "http/url.hpp"
 
@@ -18,44 +18,6 @@ namespace {
 // After a response that closes the connection, unread request bytes would make the kernel send
 // a RST that can destroy the response before the client reads it: discard input briefly first.
 constexpr std::chrono::milliseconds linger_time{1000};
-
-std::string lower(std::string_view s) {
-  std::string out{s};
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-request to_request(bhttp::request<bhttp::string_body>&& msg) {
-  request req;
-  req.method = std::string{msg.method_string()};
-  req.target = std::string{msg.target()};
-  for (const auto& field : msg) {
-    auto& slot = req.headers[lower(field.name_string())];
-    if (!slot.empty())
-      slot += ", ";  // repeated headers combine as RFC 9110 §5.3 allows
-    slot += field.value();
-  }
-  req.body = std::move(msg.body());
-  return req;
-}
-
-bool is_parse_error(beast::error_code ec) {
-  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category();
-}
-
-response parse_error_response(beast::error_code ec, size_t body_limit) {
-  if (ec == bhttp::error::body_limit)
-    return error_response(app_errc::payload_too_large,
-                          "request body exceeds " + std::to_string(body_limit) + " bytes");
-  if (ec == bhttp::error::header_limit)
-    return error_body(431, "bad_request", "request headers too large");
-  return error_response(app_errc::bad_request, "malformed HTTP request");
-}
-
-bool may_have_body(int status) {
-  return status >= 200 && status != 204 && status != 304;
-}
 
 } // namespace
 
@@ -142,7 +104,38 @@ void http_session::do_read() {
   parser_->body_limit(cfg.body_limit);
   parser_->header_limit(static_cast<std::uint32_t>(
     std::min<size_t>(cfg.header_limit, std::numeric_limits<std::uint32_t>::max())));
+  // One deadline for the whole request: header, optional 100 Continue, body.
   stream_.expires_after(std::chrono::milliseconds(cfg.read_timeout_ms));
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&http_session::on_header,
+                                                     shared_from_this()));
+}
+
+void http_session::on_header(beast::error_code ec, std::size_t) {
+  if (phase_ != phase::reading)
+    return;
+  if (ec)
+    return on_read_error(ec);  // includes a Content-Length over the body limit: 413 at once
+  if (parser_->is_done())
+    return on_read({}, 0);
+  if (expects_continue(parser_->get()))
+    return send_continue();
+  read_body();
+}
+
+void http_session::send_continue() {
+  // Clients sending `Expect: 100-continue` (curl above 1 KiB, some webhook senders) otherwise
+  // wait a second before sending the body.
+  static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+  net::async_write(stream_, net::buffer(continue_line.data(), continue_line.size()),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     if (ec)
+                       return self->finish();
+                     self->read_body();
+                   });
+}
+
+void http_session::read_body() {
   bhttp::async_read(stream_, buffer_, *parser_,
                     beast::bind_front_handler(&http_session::on_read, shared_from_this()));
 }
@@ -289,20 +282,9 @@ bool http_session::closing_after_response() const {
 
 void http_session::send(response r, bool close) {
   phase_ = phase::writing;
-  out_ = std::make_shared<bhttp::response<bhttp::string_body>>(
-    static_cast<bhttp::status>(r.status), version_);
-  out_->set(bhttp::field::server, "djdash");
-  out_->set(bhttp::field::content_type, r.content_type);
-  out_->set("X-Request-Id", current_.request_id);
-  for (auto& [name, value] : r.headers)
-    out_->insert(name, value);
-  if (may_have_body(r.status))
-    out_->body() = std::move(r.body);
-  out_->keep_alive(!close);
-  if (close)
-    out_->set(bhttp::field::connection, "close");  // HTTP/1.0 too, explicitly
-  out_->prepare_payload();
-  observe_request(current_, r.status, state_->settings().access_log);
+  auto status = r.status;
+  out_ = to_wire(std::move(r), version_, current_.request_id, close);
+  observe_request(current_, status, state_->settings().access_log);
   // Writes get the read timeout too: a client that stops reading must not pin the session.
   stream_.expires_after(std::chrono::milliseconds(state_->settings().read_timeout_ms));
   bhttp::async_write(stream_, *out_,

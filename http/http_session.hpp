@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "http/message.hpp"
 #include "http/net.hpp"
 #include "http/request.hpp"
 #include "http/request_log.hpp"
@@ -35,11 +36,14 @@ public:
 private:
   enum class phase { idle, reading, handling, writing, closing, closed };
   using parser_type = bhttp::request_parser<bhttp::string_body>;
-  using message_type = bhttp::request<bhttp::string_body>;
+  using message_type = wire_request;
 
   void do_wait();
   void on_readable(beast::error_code ec);
   void do_read();
+  void on_header(beast::error_code ec, std::size_t bytes);
+  void send_continue();
+  void read_body();
   void on_read(beast::error_code ec, std::size_t bytes);
   void on_read_error(beast::error_code ec);
   void dispatch(message_type&& msg);
@@ -71,7 +75,7 @@ private:
   std::string remote_ip_;
   request_summary current_;
   responder responder_;
-  std::shared_ptr<bhttp::response<bhttp::string_body>> out_;  // alive until written
+  std::shared_ptr<wire_response> out_;                         // alive until written
   std::array<char, 4096> discard_{};                          // lingering close
 };
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <future>
+#include <stdexcept>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
@@ -137,6 +138,14 @@ CAF_TEST(ask_chain issues a second request from the same actor) {
   auto j = nlohmann::json::parse(r.body);
   CAF_CHECK_EQUAL(j["word"], "forty-two");
   CAF_CHECK_EQUAL(j["sum"], 3);
+}
+
+CAF_TEST(a throwing result callback answers 500) {
+  auto [rsp, fut] = capture();
+  ask(sys, spawn(calc), 1s, rsp,
+      [](int) -> response { throw std::runtime_error("bad row"); }, caf::add_atom_v, 1, 2);
+  auto r = await(fut);
+  CAF_CHECK_EQUAL(r.status, 500);
 }
 
 CAF_TEST(a responder delivers only its first answer) {

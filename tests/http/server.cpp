@@ -161,6 +161,20 @@ CAF_TEST(a body over the limit gets 413 and never reaches the handler) {
   CAF_CHECK_EQUAL(body_calls.load(), 1);
 }
 
+CAF_TEST(expect 100-continue gets an interim answer before the body is sent) {
+  http_client c{start()};
+  CAF_REQUIRE(c.send_raw("POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                         "Expect: 100-continue\r\n\r\n"));
+  auto interim = c.read_reply();
+  CAF_REQUIRE(interim);
+  CAF_CHECK_EQUAL(interim->status, 100);
+  CAF_REQUIRE(c.send_raw("hello"));
+  auto r = c.read_reply();
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 200);
+  CAF_CHECK_EQUAL(r->body, "5");
+}
+
 CAF_TEST(oversized headers get 431 and garbage gets 400 and both close) {
   auto cfg = test_settings();
   cfg.header_limit = 2048;
