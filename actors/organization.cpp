@@ -45,7 +45,7 @@ json full_state(const organization_state& org) {
 }
 
 caf::behavior organization(org_actor* self, entity_context ctx) {
-  db_call load{"org.load", db_scope{ctx.ref.key, "", false}, json{{"id", ctx.ref.key}}.dump()};
+  db_call load{"org.load", db_scope{ctx.ref.key, "", false, ""}, json{{"id", ctx.ref.key}}.dump()};
   // Until the state is loaded, every other message waits in the mailbox (await).
   self->request(ctx.db, std::chrono::seconds(10), std::move(load))
     .await(

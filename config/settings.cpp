@@ -58,6 +58,21 @@ public:
     }
   }
 
+  void read_list(const char* key, std::vector<std::string>& out) {
+    seen_.insert(key);
+    auto i = obj_.find(key);
+    if (i == obj_.end() || i->is_null())
+      return;
+    if (!i->is_array())
+      fail(path(key), "must be an array of strings");
+    out.clear();
+    for (auto& v : *i) {
+      if (!v.is_string())
+        fail(path(key), "must be an array of strings");
+      out.push_back(v.get<std::string>());
+    }
+  }
+
   object_reader child(const char* key) {
     seen_.insert(key);
     auto i = obj_.find(key);
@@ -161,6 +176,21 @@ void apply_file(settings& s, const json& root) {
     v.read("google_token_url", s.services.google_token_url);
     v.reject_unknown();
   }
+  {
+    auto a = r.child("auth");
+    a.read("issuer", s.auth.issuer);
+    a.read("access_token_ttl_s", s.auth.access_token_ttl_s);
+    a.read("refresh_token_ttl_s", s.auth.refresh_token_ttl_s);
+    a.read("leeway_s", s.auth.leeway_s);
+    a.read("login_ip_limit", s.auth.login_ip_limit);
+    a.read("login_ip_window_s", s.auth.login_ip_window_s);
+    a.read("login_account_limit", s.auth.login_account_limit);
+    a.read("login_account_window_s", s.auth.login_account_window_s);
+    a.read("signup_ip_limit", s.auth.signup_ip_limit);
+    a.read("signup_ip_window_s", s.auth.signup_ip_window_s);
+    a.reject_unknown();
+  }
+  r.read_list("cors_origins", s.cors_origins);
   r.forbid("secrets", "secrets come from the environment only (see README)");
   r.reject_unknown();
 }
@@ -257,6 +287,19 @@ void check(const settings& s) {
   positive("database.queue_limit", s.database.queue_limit);
   positive("database.connect_timeout_s", s.database.connect_timeout_s);
   positive("database.statement_timeout_ms", s.database.statement_timeout_ms);
+  positive("auth.access_token_ttl_s", s.auth.access_token_ttl_s);
+  positive("auth.refresh_token_ttl_s", s.auth.refresh_token_ttl_s);
+  positive("auth.login_ip_limit", s.auth.login_ip_limit);
+  positive("auth.login_ip_window_s", s.auth.login_ip_window_s);
+  positive("auth.login_account_limit", s.auth.login_account_limit);
+  positive("auth.login_account_window_s", s.auth.login_account_window_s);
+  positive("auth.signup_ip_limit", s.auth.signup_ip_limit);
+  positive("auth.signup_ip_window_s", s.auth.signup_ip_window_s);
+  if (s.auth.leeway_s < 0 || s.auth.leeway_s > 300)
+    fail("auth.leeway_s", "must be 0..300");
+  for (auto& origin : s.cors_origins)
+    if (!is_http_url(origin))
+      fail("cors_origins", "each origin must start with http:// or https://, got \"" + origin + "\"");
   positive("entities.idle_timeout_ms", s.entities.idle_timeout_ms);
   positive("entities.crash_loop_limit", s.entities.crash_loop_limit);
   positive("entities.crash_loop_window_ms", s.entities.crash_loop_window_ms);

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -56,6 +57,20 @@ struct service_settings {
   std::string google_token_url = "https://oauth2.googleapis.com/token";
 };
 
+/// Sign-in, tokens and their abuse limits.
+struct auth_settings {
+  std::string issuer = "djdash";          // `iss` of access tokens
+  int access_token_ttl_s = 900;           // 15 minutes
+  int refresh_token_ttl_s = 30 * 86400;   // refresh tokens (rotated on every use)
+  int leeway_s = 30;                      // clock skew tolerated on exp / nbf
+  int login_ip_limit = 20;                // login attempts per IP ...
+  int login_ip_window_s = 300;            // ... per this window
+  int login_account_limit = 5;            // failed logins per account (email) ...
+  int login_account_window_s = 900;       // ... per this window
+  int signup_ip_limit = 10;               // signups per IP ...
+  int signup_ip_window_s = 3600;          // ... per this window
+};
+
 /// Secrets: environment only. Never logged.
 struct secret_settings {
   std::string jwt_secret;
@@ -79,11 +94,14 @@ struct settings {
   db_settings database;
   cluster_settings cluster;
   entity_settings entities;
+  auth_settings auth;
   service_settings services;
   secret_settings secrets;
   /// Host suffix → product context (tipjar | djdash | m10dj).
   std::map<std::string, std::string> product_domains = {
     {"djdash.net", "djdash"}, {"m10djcompany.com", "m10dj"}, {"tipjar.live", "tipjar"}};
+  /// Extra browser origins allowed by CORS besides the product domains (e.g. a local dev site).
+  std::vector<std::string> cors_origins;
 };
 
 /// Reads an environment variable; injectable for tests.

@@ -31,10 +31,25 @@ struct db_worker_state {
   }
 };
 
+/// Sets the tenant scope first thing in the transaction. A plain scope needs only set_config
+/// (which also works on a database that is not migrated yet, for /readyz); a scope that asks for a
+/// role or platform-admin rights goes through app_enter, which checks them in this transaction.
 void set_scope(pqxx::transaction_base& tx, const db_scope& scope) {
-  tx.exec_params("select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true),"
-                 " set_config('app.platform_admin', $3, true)",
-                 scope.org_id, scope.user_id, scope.platform_admin ? "on" : "off");
+  if (!scope.platform_admin && scope.role.empty()) {
+    tx.exec_params("select set_config('app.org_id', $1, true), set_config('app.user_id', $2, true),"
+                   " set_config('app.platform_admin', 'off', true)",
+                   scope.org_id, scope.user_id);
+    return;
+  }
+  auto verdict = tx.exec_params1("select app_enter($1, $2, $3, $4)", scope.org_id, scope.user_id,
+                                 scope.platform_admin, scope.role)[0]
+                   .as<std::string>();
+  if (verdict == "not_admin")
+    throw op_error(app_errc::forbidden, "platform administrators only");
+  if (verdict == "not_member")
+    throw op_error(app_errc::forbidden, "you are not a member of this organization");
+  if (verdict == "forbidden_role")
+    throw op_error(app_errc::forbidden, "this needs the " + scope.role + " role or higher");
 }
 
 caf::error sql_failure(const db_call& call, const pqxx::sql_error& e) {

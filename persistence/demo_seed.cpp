@@ -1,10 +1,10 @@
 #include "persistence/demo_seed.hpp"
 
 #include <pqxx/pqxx>
-#include <sodium.h>
 
 #include "persistence/connection.hpp"
 #include "protocols/app_errc.hpp"
+#include "protocols/password.hpp"
 
 namespace djdash::persistence {
 
@@ -47,20 +47,9 @@ void seed_one(pqxx::work& tx, const demo_org& org, const std::string& email,
 
 } // namespace
 
-caf::expected<std::string> hash_password(const std::string& password) {
-  if (sodium_init() < 0)
-    return make_app_error(app_errc::internal, "libsodium failed to initialise");
-  char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, password.data(), password.size(),
-                        crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE)
-      != 0)
-    return make_app_error(app_errc::internal, "out of memory while hashing a password");
-  return std::string{out};
-}
-
 caf::expected<std::vector<demo_login>> seed_demo(const std::string& owner_url,
-                                                 const std::string& password) {
-  auto hash = hash_password(password);
+                                                 const std::string& demo_password) {
+  auto hash = password::hash(demo_password);
   if (!hash)
     return hash.error();
   std::vector<demo_login> logins;
@@ -71,7 +60,7 @@ caf::expected<std::vector<demo_login>> seed_demo(const std::string& owner_url,
     for (auto& org : demo_orgs) {
       auto email = std::string{"demo@"} + org.slug + ".example";
       seed_one(tx, org, email, *hash);
-      logins.push_back(demo_login{org.product, org.slug, email, password});
+      logins.push_back(demo_login{org.product, org.slug, email, demo_password});
     }
     tx.commit();
   } catch (const pqxx::broken_connection& e) {

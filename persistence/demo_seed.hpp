@@ -20,7 +20,4 @@ struct demo_login {
 caf::expected<std::vector<demo_login>> seed_demo(const std::string& owner_url,
                                                  const std::string& password);
 
-/// Returns an argon2id hash of `password` (libsodium, interactive limits).
-caf::expected<std::string> hash_password(const std::string& password);
-
 } // namespace djdash::persistence

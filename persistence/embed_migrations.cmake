@@ -1,5 +1,6 @@
 # Writes a C++ file holding every migration's SQL (run at build time by CMakeLists.txt).
-# Input: FILES (sorted list of NNNN_name.sql), OUT (the .cpp to write).
+# Input: FILES (sorted NNNN_name.sql paths separated by "|"), OUT (the .cpp to write).
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "// Generated from persistence/migrations/*.sql: do not edit.\n#include \"persistence/migrations.hpp\"\n\nnamespace djdash::persistence {\n\nconst std::vector<migration>& embedded_migrations() {\n  static const std::vector<migration> all = {\n")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME_WE)

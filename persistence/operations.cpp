@@ -1,5 +1,7 @@
 #include "persistence/operations.hpp"
 
+#include "persistence/auth_repo.hpp"
+#include "persistence/member_repo.hpp"
 #include "persistence/org_repo.hpp"
 
 namespace djdash::persistence {
@@ -10,6 +12,8 @@ std::map<std::string, operation>& all_operations() {
   static std::map<std::string, operation> ops = [] {
     std::map<std::string, operation> result;
     add_org_operations(result);
+    add_auth_operations(result);
+    add_member_operations(result);
     return result;
   }();
   return ops;

@@ -16,4 +16,12 @@ namespace djdash {
 /// with its JSON result, or `db_unavailable` / `db_overloaded` / an operation's own error.
 using db_actor = caf::typed_actor<caf::replies_to<db_call>::with<std::string>>;
 
+/// Password hashing (argon2id; CPU- and memory-heavy, so it runs on detached workers):
+/// `(hash_atom, password)` → PHC string; `(verify_atom, phc_hash, password)` → match or not.
+/// Verifying against an empty hash still spends the same time (a dummy hash), so callers can
+/// treat unknown accounts exactly like wrong passwords.
+using password_actor
+  = caf::typed_actor<caf::replies_to<hash_atom, std::string>::with<std::string>,
+                     caf::replies_to<verify_atom, std::string, std::string>::with<bool>>;
+
 } // namespace djdash

@@ -13,15 +13,21 @@ namespace djdash {
 /// Who a database transaction runs for. The DB worker sets these as transaction-local settings
 /// (`app.org_id`, `app.user_id`, `app.platform_admin`) before anything else, so row-level
 /// security applies to every statement.
+///
+/// When `role` is set ("member", "admin" or "owner"), the same transaction first checks that
+/// `user_id` belongs to `org_id` with at least that role (`forbidden` otherwise), so a removed or
+/// demoted user loses access at once, whatever their token says. `platform_admin` is honoured
+/// only if the user really is one (checked in the database, and audited).
 struct db_scope {
   std::string org_id;       // UUID or empty (no tenant: RLS hides every tenant row)
   std::string user_id;      // UUID or empty
   bool platform_admin = false;
+  std::string role;         // minimum membership role required, or empty
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, db_scope& x) {
-  return f(caf::meta::type_name("db_scope"), x.org_id, x.user_id, x.platform_admin);
+  return f(caf::meta::type_name("db_scope"), x.org_id, x.user_id, x.platform_admin, x.role);
 }
 
 /// One named database operation (registered in persistence/operations.cpp) with JSON arguments.

@@ -83,7 +83,7 @@ CAF_TEST_FIXTURE_SCOPE(db_pool_tests, fixture)
 CAF_TEST(every call runs under its own tenant scope and nothing carries over) {
   test::pg_database db;
   auto pool = make_pool(db.app_url(), 1, 16);  // one connection: calls share it
-  auto a = call(pool, db_call{"test.scope", db_scope{"11111111-1111-4111-8111-111111111111", "", false}, "{}"});
+  auto a = call(pool, db_call{"test.scope", db_scope{"11111111-1111-4111-8111-111111111111", "", false, ""}, "{}"});
   CAF_REQUIRE(a);
   CAF_CHECK_EQUAL((*a)["org_id"], "11111111-1111-4111-8111-111111111111");
   CAF_CHECK_EQUAL((*a)["admin"], "off");
@@ -97,10 +97,10 @@ CAF_TEST(organization rows are reachable only under their own scope) {
   auto a = insert_org(db.owner_url(), "alpha");
   auto b = insert_org(db.owner_url(), "bravo");
   auto pool = make_pool(db.app_url(), 2, 16);
-  auto own = call(pool, db_call{"org.load", db_scope{a, "", false}, json{{"id", a}}.dump()});
+  auto own = call(pool, db_call{"org.load", db_scope{a, "", false, ""}, json{{"id", a}}.dump()});
   CAF_REQUIRE(own);
   CAF_CHECK_EQUAL((*own)["slug"], "alpha");
-  auto other = call(pool, db_call{"org.load", db_scope{a, "", false}, json{{"id", b}}.dump()});
+  auto other = call(pool, db_call{"org.load", db_scope{a, "", false, ""}, json{{"id", b}}.dump()});
   CAF_REQUIRE(!other);
   CAF_CHECK_EQUAL(app_code(other.error()), app_errc::not_found);
 }
