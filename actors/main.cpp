@@ -15,12 +15,17 @@
 #include "actors/entity_registry.hpp"
 #include "actors/node_router.hpp"
 #include "actors/organization.hpp"
+#include "actors/password_hasher.hpp"
 #include "config/app_config.hpp"
 #include "config/logging.hpp"
 #include "config/settings.hpp"
+#include "http/auth_routes.hpp"
+#include "http/cors.hpp"
 #include "http/ops_routes.hpp"
+#include "http/org_routes.hpp"
 #include "http/public_routes.hpp"
 #include "http/server.hpp"
+#include "persistence/admin_tools.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/demo_seed.hpp"
 #include "persistence/migrations.hpp"
@@ -36,6 +41,8 @@ usage:
   djdash [--config FILE]            run a node (HTTP on DJDASH_HTTP_PORT, default 8080)
   djdash migrate [--config FILE]    apply pending database migrations, then exit
   djdash seed-demo [--config FILE]  create a demo organization per product and print the logins
+  djdash grant-platform-admin EMAIL [--config FILE]
+                                    make an existing account a platform administrator
   djdash --help                     this text
 
 Settings come from the JSON file (see config/djdash.example.json) and the environment
@@ -44,6 +51,7 @@ Settings come from the JSON file (see config/djdash.example.json) and the enviro
 
 struct command_line {
   std::string command = "run";
+  std::string argument;  // grant-platform-admin's email
   std::optional<std::string> config_file;
   bool help = false;
   std::string error;
@@ -61,6 +69,9 @@ command_line parse_args(int argc, char** argv) {
       out.config_file = arg.substr(9);
     } else if (arg == "migrate" || arg == "seed-demo" || arg == "run") {
       out.command = arg;
+    } else if (arg == "grant-platform-admin" && i + 1 < argc) {
+      out.command = arg;
+      out.argument = argv[++i];
     } else {
       out.error = "unknown argument: " + arg;
     }
@@ -91,6 +102,15 @@ int run_seed(const settings& cfg) {
   for (auto& l : *logins)
     std::cout << "  " << l.product << ": " << l.email << " / " << l.password
               << "   (request page slug: " << l.org_slug << ")\n";
+  return EXIT_SUCCESS;
+}
+
+int run_grant_admin(const settings& cfg, const std::string& email) {
+  if (auto err = persistence::grant_platform_admin(cfg.database.migrate_url, email)) {
+    std::cerr << "djdash grant-platform-admin: " << error_message(err) << "\n";
+    return EXIT_FAILURE;
+  }
+  std::cout << email << " is now a platform administrator (effective at their next sign-in)\n";
   return EXIT_SUCCESS;
 }
 
@@ -125,11 +145,13 @@ int run_node(const settings& cfg) {
   auto registry = actors::spawn_entity_registry(sys, cfg.entities, db,
                                                 {{"organization", actors::spawn_organization}});
   auto router = actors::spawn_node_router(sys, registry);
+  auto passwords = actors::spawn_password_hasher(sys, 2);
   auto stop_actors = [&] {
     caf::scoped_actor self{sys};
     self->request(registry, std::chrono::seconds(10), drain_atom_v)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
-    for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry})
+    for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry,
+                    caf::actor_cast<caf::actor>(passwords)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
   if (!schema_is_servable(sys, db)) {
@@ -137,10 +159,14 @@ int run_node(const settings& cfg) {
     return EXIT_FAILURE;
   }
   auto draining = std::make_shared<std::atomic<bool>>(false);
-  http::node_services svc{&sys, db, router, &cfg, [draining] { return draining->load(); }};
+  http::node_services svc{&sys, db, passwords, router, &cfg,
+                          [draining] { return draining->load(); }};
   http::route_table routes;
+  routes.set_cors(std::make_shared<http::cors_policy>(cfg.product_domains, cfg.cors_origins));
   http::add_ops_routes(routes, svc);
   http::add_public_routes(routes, svc);
+  http::add_auth_routes(routes, svc);
+  http::add_org_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};
   server.stop_on_signals([draining] {
     draining->store(true);
@@ -182,5 +208,12 @@ int main(int argc, char** argv) {
     return run_migrate(*cfg);
   if (args.command == "seed-demo")
     return run_seed(*cfg);
+  if (args.command == "grant-platform-admin")
+    return run_grant_admin(*cfg, args.argument);
+  if (cfg->secrets.jwt_secret.empty()) {
+    std::cerr << "djdash: bad configuration: DJDASH_JWT_SECRET: required to run a node (at "
+                 "least 32 characters, the same on every node)\n";
+    return 2;
+  }
   return run_node(*cfg);
 }

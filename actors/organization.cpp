@@ -44,6 +44,25 @@ json full_state(const organization_state& org) {
           {"version", org.version}};
 }
 
+/// Writes a PATCH through the database (which checks the caller's role in the same transaction)
+/// and adopts the stored row, so this activation never serves stale state.
+caf::result<std::string> update(org_actor* self, const entity_context& ctx, db_scope scope,
+                                std::string patch) {
+  if (scope.org_id != ctx.ref.key)
+    return make_app_error(app_errc::forbidden, "scope does not match the organization");
+  auto rp = self->make_response_promise<std::string>();
+  self->request(ctx.db, std::chrono::seconds(10), db_call{"org.update", std::move(scope), patch})
+    .then(
+      [=](std::string& row) mutable {
+        auto parsed = json::parse(row, nullptr, false);
+        if (parsed.is_object())
+          self->state.org = from_row(parsed);
+        rp.deliver(std::move(row));
+      },
+      [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
 caf::behavior organization(org_actor* self, entity_context ctx) {
   db_call load{"org.load", db_scope{ctx.ref.key, "", false, ""}, json{{"id", ctx.ref.key}}.dump()};
   // Until the state is loaded, every other message waits in the mailbox (await).
@@ -60,7 +79,10 @@ caf::behavior organization(org_actor* self, entity_context ctx) {
       [=](caf::error& err) { fail_activation(self, ctx, std::move(err)); });
   return with_passivation(
     self, ctx, [=](profile_atom) { return public_profile(self->state.org).dump(); },
-    [=](caf::get_atom) { return full_state(self->state.org).dump(); });
+    [=](caf::get_atom) { return full_state(self->state.org).dump(); },
+    [=](caf::put_atom, db_scope& scope, std::string& patch) {
+      return update(self, ctx, std::move(scope), std::move(patch));
+    });
 }
 
 } // namespace

@@ -24,7 +24,8 @@ struct organization_state {
 nlohmann::json public_profile(const organization_state& org);
 
 /// Spawns the `organization` entity for `ctx.ref.key` (an org id). Handles
-/// `(profile_atom)` → public profile JSON text and `(get_atom)` → full state JSON text.
+/// `(profile_atom)` → public profile JSON text, `(get_atom)` → full state JSON text, and
+/// `(put_atom, db_scope, patch JSON)` → the updated organization (the `org.update` operation).
 caf::actor spawn_organization(caf::actor_system& sys, const entity_context& ctx);
 
 } // namespace djdash::actors

@@ -96,4 +96,11 @@ response error_response(const caf::error& err) {
   return error_response(app_errc::internal);
 }
 
+response no_content() {
+  response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
 } // namespace djdash::http

@@ -19,6 +19,9 @@ int status_of(app_errc code);
 /// Returns a JSON response with `body` serialized.
 response json_response(int status, const nlohmann::json& body);
 
+/// Returns a 204 with no body.
+response no_content();
+
 /// Returns `{"error":{"code","message"}}` with `code`'s status (an empty message gets the
 /// code's default text). 503 answers carry `Retry-After: 1`.
 response error_response(app_errc code, std::string message = {});

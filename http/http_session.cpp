@@ -6,6 +6,7 @@
 #include <typeinfo>
 
 #include "config/logging.hpp"
+#include "http/cors.hpp"
 #include "http/error_response.hpp"
 #include "http/message.hpp"
 #include "http/request_id.hpp"
@@ -187,6 +188,11 @@ void http_session::dispatch(message_type&& msg) {
   current_.method = req.method;
   current_.path = std::string{raw_path};
   current_.remote_ip = remote_ip_;
+  current_.origin = req.header("origin");
+  if (auto cors = state_->routes().cors()) {
+    if (auto answer = cors->preflight(req))
+      return on_answer(std::move(*answer));
+  }
   auto path = percent_decode(raw_path);
   auto query = parse_query(raw_query);
   if (!path || !query)
@@ -282,6 +288,9 @@ bool http_session::closing_after_response() const {
 
 void http_session::send(response r, bool close) {
   phase_ = phase::writing;
+  add_security_headers(r);
+  if (auto cors = state_->routes().cors())
+    cors->decorate(current_.origin, r);
   auto status = r.status;
   out_ = to_wire(std::move(r), version_, current_.request_id, close);
   observe_request(current_, status, state_->settings().access_log);
@@ -309,6 +318,7 @@ void http_session::do_close() {
   if (ec)
     return finish();
   stream_.expires_after(linger_time);
+  discard_.resize(4096);
   stream_.async_read_some(net::buffer(discard_),
                           beast::bind_front_handler(&http_session::on_linger, shared_from_this()));
 }

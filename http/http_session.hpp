@@ -5,10 +5,10 @@
 // route's handler, and writes the answer when the handler's responder fires or the per-request
 // deadline passes; keep-alive loops back to waiting. Included by http/*.cpp only.
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "http/message.hpp"
 #include "http/net.hpp"
@@ -76,7 +76,7 @@ private:
   request_summary current_;
   responder responder_;
   std::shared_ptr<wire_response> out_;                         // alive until written
-  std::array<char, 4096> discard_{};                          // lingering close
+  std::vector<char> discard_;  // lingering close; allocated only then
 };
 
 } // namespace djdash::http

@@ -57,7 +57,8 @@ std::shared_ptr<wire_response> to_wire(response&& r, unsigned version,
                                        const std::string& request_id, bool close) {
   auto out = std::make_shared<wire_response>(static_cast<bhttp::status>(r.status), version);
   out->set(bhttp::field::server, "djdash");
-  out->set(bhttp::field::content_type, r.content_type);
+  if (!r.content_type.empty())
+    out->set(bhttp::field::content_type, r.content_type);
   out->set("X-Request-Id", request_id);
   for (auto& [name, value] : r.headers)
     out->insert(name, value);

@@ -18,6 +18,7 @@ namespace djdash::http {
 struct node_services {
   caf::actor_system* sys = nullptr;
   djdash::db_actor db;
+  djdash::password_actor passwords;
   caf::actor router;
   const djdash::settings* cfg = nullptr;
   /// Returns whether this node is draining (readiness fails while it does).

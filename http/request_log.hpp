@@ -15,6 +15,7 @@ struct request_summary {
   std::string path;          // without the query string
   std::string route = "unmatched";  // matched pattern: a bounded metrics label
   std::string remote_ip;
+  std::string origin;  // the Origin header, for CORS
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 

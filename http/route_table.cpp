@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/cors.hpp"
 #include "http/url.hpp"
 
 namespace djdash::http {
@@ -169,6 +170,14 @@ const std::vector<route>& route_table::routes() const {
 
 std::weak_ptr<const std::vector<route>> route_table::watch() const {
   return routes_;
+}
+
+void route_table::set_cors(std::shared_ptr<const cors_policy> policy) {
+  cors_ = std::move(policy);
+}
+
+const cors_policy* route_table::cors() const {
+  return cors_.get();
 }
 
 } // namespace djdash::http

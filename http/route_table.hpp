@@ -60,12 +60,19 @@ public:
 
   const std::vector<route>& routes() const;
 
+  /// Sets the CORS policy applied to every response of the server using this table.
+  void set_cors(std::shared_ptr<const class cors_policy> policy);
+
+  /// Returns the CORS policy, or nullptr when none is set.
+  const class cors_policy* cors() const;
+
   /// Returns a view of the routes that follows this table through moves, for documents built
   /// from the final table (/openapi.json). Weak: a handler holding it creates no cycle.
   std::weak_ptr<const std::vector<route>> watch() const;
 
 private:
   std::shared_ptr<std::vector<route>> routes_;
+  std::shared_ptr<const class cors_policy> cors_;
 };
 
 } // namespace djdash::http
