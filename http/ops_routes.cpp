@@ -3,12 +3,14 @@
 #include <chrono>
 #include <mutex>
 
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
 #include "config/settings.hpp"
-#include "http/actor_bridge.hpp"
 #include "http/error_response.hpp"
 #include "http/openapi.hpp"
+#include "protocols/app_errc.hpp"
 #include "protocols/messages.hpp"
 #include "protocols/metrics.hpp"
 
@@ -29,15 +31,26 @@ void healthz(const node_services& svc, const responder& rsp) {
   rsp(json_response(200, {{"status", "ok"}, {"node_id", svc.cfg ? svc.cfg->node_id : ""}}));
 }
 
+/// Any failure of the check is "database unavailable": a probe needs 503, not the 504/500 that
+/// the same errors mean on other routes.
+response db_check_failed(const caf::error& err) {
+  auto detail = app_code(err) == app_errc::internal ? std::string{} : error_message(err);
+  return error_response(app_errc::db_unavailable,
+                        detail.empty() ? "database check failed" : "database check failed: " + detail);
+}
+
 void readyz(const node_services& svc, const responder& rsp) {
   if (is_draining(svc))
     return rsp(error_response(app_errc::shutting_down));
   if (!svc.sys || !svc.db)
     return rsp(error_response(app_errc::db_unavailable));
-  auto draining = svc.draining;
-  ask(*svc.sys, svc.db, readiness_timeout, rsp,
-      [draining](const std::string& reply) { return readiness(reply, draining && draining()); },
-      db_call{"schema_status", {}, "{}"});
+  svc.sys->spawn([db = svc.db, draining = svc.draining, rsp](caf::event_based_actor* self) {
+    self->request(db, readiness_timeout, db_call{"schema_status", {}, "{}"})
+      .then([draining, rsp](const std::string& reply) {
+              rsp(readiness(reply, draining && draining()));
+            },
+            [rsp](caf::error& err) { rsp(db_check_failed(err)); });
+  });
 }
 
 void metrics_text(const responder& rsp) {

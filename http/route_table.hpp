@@ -15,13 +15,15 @@
 namespace djdash::http {
 
 /// What /openapi.json says about a route. Schemas are JSON Schema fragments as JSON text.
+// Every member has an initializer so that `route_doc{"summary", "tag", true, {200}}` leaves the
+// schemas out without -Wmissing-field-initializers.
 struct route_doc {
-  std::string summary;
-  std::string tag;
-  bool auth = false;             // needs `Authorization: Bearer`
-  std::vector<int> responses;    // documented status codes; empty means {200}
-  std::string request_schema_json;
-  std::string response_schema_json;
+  std::string summary{};
+  std::string tag{};
+  bool auth = false;              // needs `Authorization: Bearer`
+  std::vector<int> responses{};   // documented status codes; empty means {200}
+  std::string request_schema_json{};
+  std::string response_schema_json{};
 };
 
 struct route {

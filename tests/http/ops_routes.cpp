@@ -134,6 +134,17 @@ CAF_TEST(readyz fails when the database call fails or there is no database) {
   CAF_CHECK_EQUAL(r->error_code(), "db_unavailable");
 }
 
+CAF_TEST(readyz maps an unreachable database to 503 db_unavailable) {
+  auto dead = stub(1, 1);
+  caf::anon_send_exit(dead, caf::exit_reason::user_shutdown);
+  std::this_thread::sleep_for(50ms);
+  http_client c{start(dead)};
+  auto r = c.get("/readyz");
+  CAF_REQUIRE(r);
+  CAF_CHECK_EQUAL(r->status, 503);
+  CAF_CHECK_EQUAL(r->error_code(), "db_unavailable");
+}
+
 CAF_TEST(readyz reports shutting_down while draining) {
   http_client c{start(stub(1, 1))};
   draining = true;
