@@ -117,6 +117,16 @@ std::optional<int> page_limit(const request& req, const responder& rsp) {
   return n;
 }
 
+void list_audit(const node_services& svc, request& req, const responder& rsp) {
+  auto limit = page_limit(req, rsp);
+  if (!limit)
+    return;
+  json args{{"limit", *limit}};
+  if (auto& cursor = req.query_param("cursor"); !cursor.empty())
+    args["cursor"] = cursor;
+  run_op(svc, req, rsp, "audit.list", "admin", std::move(args), 200);
+}
+
 void list_all_orgs(const node_services& svc, request& req, const responder& rsp) {
   auto who = authenticate(req, *svc.cfg, rsp);
   if (!who)
@@ -183,6 +193,10 @@ void add_org_routes(route_table& routes, node_services svc) {
   routes.add("DELETE", "/api/organizations/current/members/{user_id}", bind(svc, remove_member),
              route_doc{"Remove a member, or leave (the last owner cannot)", "organizations", true,
                        {204, 401, 403, 404, 409}});
+  routes.add("GET", "/api/organizations/current/audit-log", bind(svc, list_audit),
+             route_doc{"Sign-ins, role changes, removals and platform-admin access, newest first "
+                       "(admin)",
+                       "organizations", true, {200, 400, 401, 403}});
   routes.add("GET", "/api/admin/organizations", bind(svc, list_all_orgs),
              route_doc{"Every organization (platform admins)", "admin", true, {200, 400, 401, 403}});
 }

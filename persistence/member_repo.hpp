@@ -16,6 +16,8 @@ namespace djdash::persistence {
 /// Only owners grant, revoke or remove the owner role; the last owner can neither leave nor be
 /// demoted (conflict). A member is {id, organization_id, user_id, email, role, created_at,
 /// updated_at, version}. Changes are written to the audit log.
+/// - `audit.list` (role admin) {limit?, cursor?} → {items: [{id, organization_id, user_id,
+///   action, target_user_id, details, ip, created_at}], next_cursor}, newest first.
 void add_member_operations(std::map<std::string, operation>& ops);
 
 } // namespace djdash::persistence

@@ -256,4 +256,24 @@ CAF_TEST(a platform admin lists every organization page by page) {
   CAF_CHECK_EQUAL(code_of(call("org.list_all", scope, {{"cursor", "%%%"}})), app_errc::bad_request);
 }
 
+CAF_TEST(the audit log records sign-ups and role changes for the organization only) {
+  auto a = signup("a@example.com", "djdash", 'a');
+  auto b = signup("b@example.com", "djdash", 'b');
+  auto admin = in_org(a, "admin");
+  CAF_REQUIRE(call("members.add", admin, {{"email", "b@example.com"}, {"role", "member"}}));
+  CAF_REQUIRE(call("members.update", admin,
+                   {{"user_id", b["user"]["id"]}, {"role", "admin"}}));
+  auto log = call("audit.list", admin, {{"limit", 10}});
+  CAF_REQUIRE(log);
+  std::vector<std::string> actions;
+  for (auto& e : (*log)["items"])
+    actions.push_back(e["action"]);
+  CAF_CHECK_EQUAL(actions, (std::vector<std::string>{"role_changed", "member_added", "sign_up"}));
+  CAF_CHECK_EQUAL((*log)["items"][0]["details"]["to"], "admin");
+  // B's own organization sees only its own entries.
+  auto other = call("audit.list", in_org(b, "admin"), json::object());
+  CAF_REQUIRE(other);
+  CAF_CHECK_EQUAL((*other)["items"].size(), 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
