@@ -1,11 +1,10 @@
 #include "http/org_routes.hpp"
 
-#include <charconv>
-
 #include "config/settings.hpp"
 #include "http/actor_bridge.hpp"
 #include "http/auth_context.hpp"
 #include "http/json_body.hpp"
+#include "http/paging.hpp"
 #include "protocols/type_ids.hpp"
 
 namespace djdash::http {
@@ -103,43 +102,23 @@ void remove_member(const node_services& svc, request& req, const responder& rsp)
   run_op(svc, req, rsp, "members.remove", "member", {{"user_id", req.params["user_id"]}}, 204);
 }
 
-/// Parses ?limit= (1..200, default 50); answers 400 and returns nothing when malformed.
-std::optional<int> page_limit(const request& req, const responder& rsp) {
-  auto& text = req.query_param("limit");
-  if (text.empty())
-    return 50;
-  int n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc{} || end != text.data() + text.size() || n < 1 || n > 200) {
-    rsp(error_response(app_errc::bad_request, "limit must be an integer from 1 to 200"));
-    return std::nullopt;
-  }
-  return n;
-}
-
 void list_audit(const node_services& svc, request& req, const responder& rsp) {
-  auto limit = page_limit(req, rsp);
-  if (!limit)
+  auto args = page_args(req, rsp);
+  if (!args)
     return;
-  json args{{"limit", *limit}};
-  if (auto& cursor = req.query_param("cursor"); !cursor.empty())
-    args["cursor"] = cursor;
-  run_op(svc, req, rsp, "audit.list", "admin", std::move(args), 200);
+  run_op(svc, req, rsp, "audit.list", "admin", std::move(*args), 200);
 }
 
 void list_all_orgs(const node_services& svc, request& req, const responder& rsp) {
   auto who = authenticate(req, *svc.cfg, rsp);
   if (!who)
     return;
-  auto limit = page_limit(req, rsp);
-  if (!limit)
+  auto args = page_args(req, rsp);
+  if (!args)
     return;
-  json args{{"limit", *limit}};
-  if (auto& cursor = req.query_param("cursor"); !cursor.empty())
-    args["cursor"] = cursor;
   ask(*svc.sys, svc.db, deadline(svc), rsp,
       [](std::string& out) { return json_response(200, json::parse(out)); },
-      db_call{"org.list_all", db_scope{"", who->user_id, true, ""}, args.dump()});
+      db_call{"org.list_all", db_scope{"", who->user_id, true, ""}, args->dump()});
 }
 
 constexpr auto org_schema = R"({"type":"object","properties":{

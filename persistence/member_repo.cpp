@@ -134,38 +134,23 @@ json remove(pqxx::transaction_base& tx, const db_scope& scope, const json& args)
   return json::object();
 }
 
-/// The organization's audit log, newest first, page by page (cursor: the last row's time and id).
+json audit_json(const pqxx::row& r) {
+  return {{"id", r[0].as<std::string>()},          {"organization_id", text_or_null(r[1])},
+          {"user_id", text_or_null(r[2])},         {"action", r[3].as<std::string>()},
+          {"target_user_id", text_or_null(r[4])},  {"details", jsonb(r[5])},
+          {"ip", text_or_null(r[6])},              {"created_at", r[7].as<std::string>()}};
+}
+
+/// The organization's audit log, newest first, page by page.
 json audit_list(pqxx::transaction_base& tx, const db_scope&, const json& args) {
-  auto limit = std::clamp<int64_t>(arg_int(args, "limit", 50), 1, 200);
-  auto cursor = arg_opt_string(args, "cursor").value_or("");
+  auto page = read_page(args);
   auto rows = tx.exec_params(
-    "with c as (select split_part(convert_from(decode($1, 'base64'), 'UTF8'), '|', 1) as c_ts,"
-    " split_part(convert_from(decode($1, 'base64'), 'UTF8'), '|', 2) as c_id)"
-    " select id, organization_id, user_id, action, target_user_id, details::text, ip,"
-    " to_jsonb(created_at) #>> '{}',"
-    " encode(convert_to((to_jsonb(created_at) #>> '{}') || '|' || id::text, 'UTF8'), 'base64')"
-    " from audit_log, c where organization_id = app_org_id()"
-    " and ($1 = '' or (created_at, id) < (c.c_ts::timestamptz, c.c_id::uuid))"
-    " order by created_at desc, id desc limit $2",
-    cursor, limit + 1);
-  json items = json::array();
-  json next = nullptr;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (static_cast<int64_t>(i) == limit) {
-      next = rows[i - 1][8].as<std::string>();
-      break;
-    }
-    auto r = rows[i];
-    items.push_back({{"id", r[0].as<std::string>()},
-                     {"organization_id", text_or_null(r[1])},
-                     {"user_id", text_or_null(r[2])},
-                     {"action", r[3].as<std::string>()},
-                     {"target_user_id", text_or_null(r[4])},
-                     {"details", jsonb(r[5])},
-                     {"ip", text_or_null(r[6])},
-                     {"created_at", r[7].as<std::string>()}});
-  }
-  return {{"items", items}, {"next_cursor", next}};
+    "select id, organization_id, user_id, action, target_user_id, details::text, ip,"
+    " to_jsonb(created_at) #>> '{}' from audit_log where organization_id = app_org_id()"
+    " and ($1 = '' or (created_at, id) < ($1::timestamptz, nullif($2, '')::uuid))"
+    " order by created_at desc, id desc limit $3",
+    page.after_ts, page.after_id, page.limit + 1);
+  return page_result(rows, page, 7, 0, audit_json);
 }
 
 } // namespace

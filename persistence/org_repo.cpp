@@ -165,29 +165,13 @@ json update_current(pqxx::transaction_base& tx, const db_scope&, const json& arg
 }
 
 json list_all(pqxx::transaction_base& tx, const db_scope&, const json& args) {
-  auto limit = std::clamp<int64_t>(arg_int(args, "limit", 50), 1, 200);
-  auto cursor = arg_opt_string(args, "cursor").value_or("");
-  // The cursor is the last row's (created_at, id), base64: opaque to clients.
-  auto rows = tx.exec_params(
-    std::string{"with c as (select split_part(convert_from(decode($1, 'base64'), 'UTF8'), '|', 1)"
-                " as c_ts, split_part(convert_from(decode($1, 'base64'), 'UTF8'), '|', 2) as c_id)"
-                " select "}
-      + org_columns
-      + ", encode(convert_to((to_jsonb(created_at) #>> '{}') || '|' || id::text, 'UTF8'),"
-        " 'base64') from organizations, c"
-        " where $1 = '' or (created_at, id) > (c.c_ts::timestamptz, c.c_id::uuid)"
-        " order by created_at, id limit $2",
-    cursor, limit + 1);
-  json items = json::array();
-  json next = nullptr;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (static_cast<int64_t>(i) == limit) {
-      next = rows[i - 1][11].as<std::string>();
-      break;
-    }
-    items.push_back(org_json(rows[i]));
-  }
-  return {{"items", items}, {"next_cursor", next}};
+  auto page = read_page(args);
+  auto rows = tx.exec_params(std::string{"select "} + org_columns
+                               + " from organizations where $1 = ''"
+                                 " or (created_at, id) > ($1::timestamptz, nullif($2, '')::uuid)"
+                                 " order by created_at, id limit $3",
+                             page.after_ts, page.after_id, page.limit + 1);
+  return page_result(rows, page, 8, 0, org_json);
 }
 
 } // namespace
