@@ -5,6 +5,7 @@
 #include "http/auth_context.hpp"
 #include "http/json_body.hpp"
 #include "http/paging.hpp"
+#include "http/route_helpers.hpp"
 #include "protocols/type_ids.hpp"
 
 namespace djdash::http {
@@ -17,18 +18,9 @@ std::chrono::milliseconds deadline(const node_services& svc) {
   return std::chrono::milliseconds(svc.cfg->http.request_deadline_ms);
 }
 
-/// Runs `op` for the authenticated caller in their current organization with `role`, answering
-/// `status` with the operation's JSON (204: no body).
 void run_op(const node_services& svc, request& req, const responder& rsp, const char* op,
             const char* role, json args, int status) {
-  auto who = authenticate(req, *svc.cfg, rsp);
-  if (!who)
-    return;
-  ask(*svc.sys, svc.db, deadline(svc), rsp,
-      [status](std::string& out) {
-        return status == 204 ? no_content() : json_response(status, json::parse(out));
-      },
-      db_call{op, who->scope(role), args.dump()});
+  run_org_op(svc, req, rsp, op, role, args, status);
 }
 
 void get_current(const node_services& svc, request& req, const responder& rsp) {
@@ -71,12 +63,8 @@ void add_member(const node_services& svc, request& req, const responder& rsp) {
   run_op(svc, req, rsp, "members.add", "admin", std::move(args), 201);
 }
 
-/// Path ids that are not UUIDs name nothing: the same 404 as an unknown member.
 bool member_id_ok(request& req, const responder& rsp) {
-  if (is_uuid(req.params["user_id"]))
-    return true;
-  rsp(error_response(app_errc::not_found, "no such member"));
-  return false;
+  return uuid_param(req, "user_id", rsp, "member");
 }
 
 void update_member(const node_services& svc, request& req, const responder& rsp) {
