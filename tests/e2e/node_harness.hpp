@@ -8,12 +8,18 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "support/http_client.hpp"
 #include "support/pg_fixture.hpp"
 #include "support/process.hpp"
 
 namespace djdash::test {
+
+/// The HS256 secret every test node signs its access tokens with (DJDASH_JWT_SECRET).
+inline std::string node_jwt_secret() {
+  return std::string(64, 'e');
+}
 
 inline std::map<std::string, std::string> node_env(const std::string& app_url,
                                                    const std::string& owner_url, uint16_t port) {
@@ -22,7 +28,7 @@ inline std::map<std::string, std::string> node_env(const std::string& app_url,
           {"DJDASH_HTTP_ADDR", "127.0.0.1"},
           {"DJDASH_HTTP_PORT", std::to_string(port)},
           {"DJDASH_LOG_LEVEL", "warn"},
-          {"DJDASH_JWT_SECRET", std::string(64, 'e')}};
+          {"DJDASH_JWT_SECRET", node_jwt_secret()}};
 }
 
 /// Runs `djdash <args>` to completion against the given database.
@@ -35,13 +41,14 @@ inline std::pair<int, std::string> djdash_command(const std::vector<std::string>
 /// One running node.
 class node {
 public:
+  /// `args` are extra command-line arguments, e.g. {"--config", path}.
   node(const std::string& app_url, const std::string& owner_url,
-       std::map<std::string, std::string> extra_env = {})
+       std::map<std::string, std::string> extra_env = {}, std::vector<std::string> args = {})
     : port_(free_port()) {
     auto env = node_env(app_url, owner_url, port_);
     for (auto& [k, v] : extra_env)
       env[k] = v;
-    proc_ = std::make_unique<child_process>(DJDASH_BINARY, std::vector<std::string>{}, env);
+    proc_ = std::make_unique<child_process>(DJDASH_BINARY, args, env);
   }
 
   /// Waits until /healthz answers (the node listens) or the process exits.
