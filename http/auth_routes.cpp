@@ -230,6 +230,7 @@ void me(const auth_deps& d, request& req, const responder& rsp) {
   auto product = product_of(req, d.cfg().product_domains)
                    .value_or(who->claims.value("product_context", std::string{}));
   auto current = who->org_id;
+  auto picked = !req.header("x-organization-id").empty();
   ask(*d.svc.sys, d.svc.db, d.deadline(), rsp,
       [=](std::string& out) {
         auto body = json::parse(out);
@@ -237,6 +238,9 @@ void me(const auth_deps& d, request& req, const responder& rsp) {
         for (auto& o : body["organizations"])
           if (o["id"] == current)
             body["organization"] = o;
+        // Naming an organization you do not belong to is refused, as on every other route.
+        if (picked && body["organization"].is_null())
+          return error_response(app_errc::forbidden, "you are not a member of this organization");
         body["product_context"] = product;
         return json_response(200, body);
       },

@@ -59,7 +59,9 @@ void add_member(const node_services& svc, request& req, const responder& rsp) {
   auto normalized = email ? normalized_email(*email) : std::nullopt;
   if (!normalized)
     return rsp(error_response(app_errc::bad_request, "email must be a valid address"));
-  json args{{"email", *normalized}, {"role", role.value_or("member")}};
+  if (!role)
+    return rsp(error_response(app_errc::bad_request, "role is required (owner, admin or member)"));
+  json args{{"email", *normalized}, {"role", *role}};
   run_op(svc, req, rsp, "members.add", "admin", std::move(args), 201);
 }
 
@@ -147,7 +149,7 @@ void add_org_routes(route_table& routes, node_services svc) {
   routes.add("POST", "/api/organizations/current/members", bind(svc, add_member),
              route_doc{"Add an existing account by email (admin)", "organizations", true,
                        {201, 400, 401, 403, 404, 409},
-                       R"({"type":"object","required":["email"],"properties":{
+                       R"({"type":"object","required":["email","role"],"properties":{
                           "email":{"type":"string"},
                           "role":{"type":"string","enum":["owner","admin","member"]}}})",
                        member_schema});
