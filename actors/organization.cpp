@@ -63,6 +63,21 @@ caf::result<std::string> update(org_actor* self, const entity_context& ctx, db_s
   return rp;
 }
 
+/// Calendar writes run one at a time per organization: `await` holds every other message until
+/// the database answered, so two bookings for the same slot are decided in order, never both.
+caf::result<std::string> calendar_write(org_actor* self, const entity_context& ctx,
+                                        db_scope scope, std::string op, std::string args) {
+  if (scope.org_id != ctx.ref.key)
+    return make_app_error(app_errc::forbidden, "scope does not match the organization");
+  if (op.rfind("events.", 0) != 0)
+    return make_app_error(app_errc::internal, "not a calendar operation");
+  auto rp = self->make_response_promise<std::string>();
+  self->request(ctx.db, std::chrono::seconds(10), db_call{std::move(op), std::move(scope), args})
+    .await([=](std::string& out) mutable { rp.deliver(std::move(out)); },
+           [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
 caf::behavior organization(org_actor* self, entity_context ctx) {
   db_call load{"org.load", db_scope{ctx.ref.key, "", false, ""}, json{{"id", ctx.ref.key}}.dump()};
   // Until the state is loaded, every other message waits in the mailbox (await).
@@ -82,6 +97,9 @@ caf::behavior organization(org_actor* self, entity_context ctx) {
     [=](caf::get_atom) { return full_state(self->state.org).dump(); },
     [=](caf::put_atom, db_scope& scope, std::string& patch) {
       return update(self, ctx, std::move(scope), std::move(patch));
+    },
+    [=](calendar_atom, db_scope& scope, std::string& op, std::string& args) {
+      return calendar_write(self, ctx, std::move(scope), std::move(op), std::move(args));
     });
 }
 

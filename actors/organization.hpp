@@ -25,7 +25,9 @@ nlohmann::json public_profile(const organization_state& org);
 
 /// Spawns the `organization` entity for `ctx.ref.key` (an org id). Handles
 /// `(profile_atom)` → public profile JSON text, `(get_atom)` → full state JSON text, and
-/// `(put_atom, db_scope, patch JSON)` → the updated organization (the `org.update` operation).
+/// `(put_atom, db_scope, patch JSON)` → the updated organization (the `org.update` operation),
+/// and `(calendar_atom, db_scope, op, args JSON)` → the result of an `events.*` write, one at a
+/// time (the organization is the single writer of its calendar).
 caf::actor spawn_organization(caf::actor_system& sys, const entity_context& ctx);
 
 } // namespace djdash::actors

@@ -164,6 +164,7 @@ void apply_file(settings& s, const json& root) {
     e.read("crash_loop_limit", s.entities.crash_loop_limit);
     e.read("crash_loop_window_ms", s.entities.crash_loop_window_ms);
     e.read("crash_loop_cooldown_ms", s.entities.crash_loop_cooldown_ms);
+    e.read("timer_poll_ms", s.entities.timer_poll_ms);
     e.reject_unknown();
   }
   {
@@ -304,6 +305,7 @@ void check(const settings& s) {
   positive("entities.crash_loop_limit", s.entities.crash_loop_limit);
   positive("entities.crash_loop_window_ms", s.entities.crash_loop_window_ms);
   positive("entities.crash_loop_cooldown_ms", s.entities.crash_loop_cooldown_ms);
+  positive("entities.timer_poll_ms", s.entities.timer_poll_ms);
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (levels.count(s.log_level) == 0)
     fail("log_level", "must be one of trace, debug, info, warn, error, off; got \"" + s.log_level

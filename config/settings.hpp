@@ -46,6 +46,7 @@ struct entity_settings {
   int crash_loop_limit = 3;          // crashes within the window that open the breaker
   int crash_loop_window_ms = 30000;
   int crash_loop_cooldown_ms = 10000; // how long a crash-looping entity answers with an error
+  int timer_poll_ms = 1000;          // how often durable timers are looked for
 };
 
 struct service_settings {

@@ -1,0 +1,19 @@
+#pragma once
+
+// Durable timers (as Orleans reminders): due work lives in PostgreSQL (`timers`), so it survives
+// restarts; this actor claims what is due (leased, so a node that dies mid-run leaves it to the
+// others) and hands each timer to the entity that owns it.
+
+#include <caf/fwd.hpp>
+
+#include "config/settings.hpp"
+#include "protocols/actor_handles.hpp"
+
+namespace djdash::actors {
+
+/// Spawns the timer runner: every `cfg.timer_poll_ms` it claims due timers through `db` and
+/// delivers them through `router`. Kinds: `hold_expiry` → the organization releases the hold.
+caf::actor spawn_timer_runner(caf::actor_system& sys, const entity_settings& cfg, db_actor db,
+                              caf::actor router);
+
+} // namespace djdash::actors
