@@ -20,6 +20,7 @@
 #include "config/logging.hpp"
 #include "config/settings.hpp"
 #include "http/auth_routes.hpp"
+#include "http/contract_routes.hpp"
 #include "http/cors.hpp"
 #include "http/ops_routes.hpp"
 #include "http/org_routes.hpp"
@@ -167,6 +168,7 @@ int run_node(const settings& cfg) {
   http::add_public_routes(routes, svc);
   http::add_auth_routes(routes, svc);
   http::add_org_routes(routes, svc);
+  http::add_contract_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};
   server.stop_on_signals([draining] {
     draining->store(true);

@@ -1,6 +1,7 @@
 #include "persistence/operations.hpp"
 
 #include "persistence/auth_repo.hpp"
+#include "persistence/contract_repo.hpp"
 #include "persistence/member_repo.hpp"
 #include "persistence/org_repo.hpp"
 
@@ -14,6 +15,7 @@ std::map<std::string, operation>& all_operations() {
     add_org_operations(result);
     add_auth_operations(result);
     add_member_operations(result);
+    add_contract_operations(result);
     return result;
   }();
   return ops;
