@@ -62,7 +62,10 @@ void poll(runner* self) {
     .then(
       [=](const std::string& out) {
         self->state.busy = false;
-        for (auto& timer : json::parse(out)["items"])
+        auto claimed = json::parse(out, nullptr, false);
+        if (!claimed.is_object() || !claimed["items"].is_array())
+          return;
+        for (auto& timer : claimed["items"])
           fire(self, timer);
       },
       [=](caf::error&) { self->state.busy = false; });  // the database is down: next tick

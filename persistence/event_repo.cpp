@@ -183,14 +183,14 @@ json create(pqxx::transaction_base& tx, const db_scope&, const json& f) {
   auto rows = tx.exec_params(
     std::string{"insert into events (organization_id, title, event_type, starts_at, ends_at,"
                 " status, hold_expires_at, contact_id, venue, guest_count, price_cents, notes)"
-                " select app_org_id(), $1->>'title', coalesce($1->>'event_type', 'other'),"
-                " ($1->>'starts_at')::timestamptz, ($1->>'ends_at')::timestamptz, s.status,"
-                " case when s.status = 'hold' then coalesce(($1->>'hold_expires_at')::timestamptz,"
+                " select app_org_id(), ($1::jsonb)->>'title', coalesce(($1::jsonb)->>'event_type', 'other'),"
+                " (($1::jsonb)->>'starts_at')::timestamptz, (($1::jsonb)->>'ends_at')::timestamptz, s.status,"
+                " case when s.status = 'hold' then coalesce((($1::jsonb)->>'hold_expires_at')::timestamptz,"
                 "   now() + make_interval(hours => coalesce((o.settings->>'hold_expiry_hours')"
                 "   ::numeric::int, 72))) end,"
-                " ($1->>'contact_id')::uuid, $1->>'venue', ($1->>'guest_count')::int,"
-                " ($1->>'price_cents')::bigint, coalesce($1->>'notes', '')"
-                " from organizations o, (select coalesce($1->>'status', 'hold') as status) s"
+                " (($1::jsonb)->>'contact_id')::uuid, ($1::jsonb)->>'venue', (($1::jsonb)->>'guest_count')::int,"
+                " (($1::jsonb)->>'price_cents')::bigint, coalesce(($1::jsonb)->>'notes', '')"
+                " from organizations o, (select coalesce(($1::jsonb)->>'status', 'hold') as status) s"
                 " where o.id = app_org_id() returning "}
       + event_columns,
     f.dump());
@@ -240,22 +240,22 @@ json update(pqxx::transaction_base& tx, const db_scope&, const json& f) {
     check_capacity(tx, starts, ends, id);
   auto rows = tx.exec_params(
     std::string{"update events set"
-                " title = coalesce($2->>'title', title),"
-                " event_type = coalesce($2->>'event_type', event_type),"
-                " starts_at = coalesce(($2->>'starts_at')::timestamptz, starts_at),"
-                " ends_at = coalesce(($2->>'ends_at')::timestamptz, ends_at),"
-                " status = coalesce($2->>'status', status),"
-                " hold_expires_at = case when coalesce($2->>'status', status) <> 'hold' then"
-                "   hold_expires_at when $2 ? 'hold_expires_at' then"
-                "   ($2->>'hold_expires_at')::timestamptz else hold_expires_at end,"
-                " contact_id = case when $2 ? 'contact_id' then ($2->>'contact_id')::uuid"
+                " title = coalesce(($2::jsonb)->>'title', title),"
+                " event_type = coalesce(($2::jsonb)->>'event_type', event_type),"
+                " starts_at = coalesce((($2::jsonb)->>'starts_at')::timestamptz, starts_at),"
+                " ends_at = coalesce((($2::jsonb)->>'ends_at')::timestamptz, ends_at),"
+                " status = coalesce(($2::jsonb)->>'status', status),"
+                " hold_expires_at = case when coalesce(($2::jsonb)->>'status', status) <> 'hold' then"
+                "   hold_expires_at when ($2::jsonb) ? 'hold_expires_at' then"
+                "   (($2::jsonb)->>'hold_expires_at')::timestamptz else hold_expires_at end,"
+                " contact_id = case when ($2::jsonb) ? 'contact_id' then (($2::jsonb)->>'contact_id')::uuid"
                 "   else contact_id end,"
-                " venue = case when $2 ? 'venue' then $2->>'venue' else venue end,"
-                " guest_count = case when $2 ? 'guest_count' then ($2->>'guest_count')::int"
+                " venue = case when ($2::jsonb) ? 'venue' then ($2::jsonb)->>'venue' else venue end,"
+                " guest_count = case when ($2::jsonb) ? 'guest_count' then (($2::jsonb)->>'guest_count')::int"
                 "   else guest_count end,"
-                " price_cents = case when $2 ? 'price_cents' then ($2->>'price_cents')::bigint"
+                " price_cents = case when ($2::jsonb) ? 'price_cents' then (($2::jsonb)->>'price_cents')::bigint"
                 "   else price_cents end,"
-                " notes = coalesce($2->>'notes', notes)"
+                " notes = coalesce(($2::jsonb)->>'notes', notes)"
                 " where organization_id = app_org_id() and id = $1::uuid returning "}
       + event_columns,
     id, f.dump());
