@@ -47,6 +47,7 @@ enum class org_hdr {
 ///   {a_owner_user}   user id of A's owner
 ///   {a_owner_email}  email of A's owner
 ///   {self}           the actor's user id
+///   {b_<key>}        B's row ids seeded before the attack (tenant::ids), e.g. {b_quote}
 struct probe {
   std::string method;
   std::string path;
@@ -80,6 +81,20 @@ const std::vector<probe> cross_org_probes{
   {"GET", "/api/organizations/current/audit-log", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/admin/organizations", "", org_hdr::none, 403, "forbidden"},
   {"GET", "/api/admin/organizations?limit=200", "", org_hdr::target, 403, "forbidden"},
+  // contracts: B's contract by id, and B's secret link token tried as an id
+  {"GET", "/api/contracts", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/contracts", R"({"event_id": "{b_contract_event}"})", org_hdr::none, 404,
+   "not_found"},
+  {"POST", "/api/contracts", R"({"event_id": "{b_contract_event}"})", org_hdr::target, 403,
+   "forbidden"},
+  {"GET", "/api/contracts/{b_contract}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/contracts/{b_contract}", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/contracts/{b_contract_token}", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/send", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/send", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/contracts/{b_contract_token}/send", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::target, 403, "forbidden"},
 };
 
 /// Routes a plain member of org A may not use in A (always sent with X-Organization-Id: A).
@@ -139,6 +154,7 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 struct tenant {
   std::string label;  // e.g. "tipjar-a"
   test::account owner;
+  std::map<std::string, std::string> ids;  // {b_<key>} placeholders: rows seeded in this org
   std::string org_id() const { return owner.org_id; }
 };
 
@@ -187,6 +203,8 @@ struct fixture {
       s = replace_all(s, "{a_owner_user}", a_owner.user_id);
       s = replace_all(s, "{a_owner_email}", a_owner.email);
       s = replace_all(s, "{self}", actor.user_id);
+      for (auto& [key, id] : b.ids)
+        s = replace_all(s, "{b_" + key + "}", id);
       return s;
     };
     auto headers = actor.auth();
@@ -245,6 +263,28 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
   auto member_read = api.get("/api/organizations/current",
                              member.auth() + org_header(home.org_id()));
   DJ_EXPECT_STATUS(member_read, 200, "member reads tipjar-a");
+
+  // contracts for the attack to find: an event (through the owner role) and a sent contract.
+  for (auto& t : tenants) {
+    t.ids["contract_event"] = test::as_platform_owner(s.db.owner_url(), [&](pqxx::work& tx) {
+      auto id = tx.exec_params1("insert into events (organization_id, title, starts_at, ends_at,"
+                                " status) values ($1::uuid, 'Isolation gig',"
+                                " '2027-03-06T20:00:00Z', '2027-03-07T01:00:00Z', 'booked')"
+                                " returning id",
+                                t.org_id())[0]
+                  .as<std::string>();
+      tx.commit();
+      return id;
+    });
+    auto contract = api.call("POST", "/api/contracts", json{{"event_id", t.ids["contract_event"]}},
+                             t.owner.auth());
+    DJ_EXPECT_STATUS(contract, 201, "seed contract " << t.label);
+    t.ids["contract"] = contract->json().value("id", "");
+    auto sent = api.call("POST", "/api/contracts/" + t.ids["contract"] + "/send", std::string{},
+                         t.owner.auth());
+    DJ_EXPECT_STATUS(sent, 200, "send seeded contract " << t.label);
+    t.ids["contract_token"] = sent->json().value("token", "");
+  }
 
   // Before.
   std::map<std::string, org_snapshot> before;
@@ -313,6 +353,16 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
       CAF_TEST_PRINT_ERROR(t.label << " changed: " << then.org.dump() << " -> " << now.org.dump());
     CAF_CHECK_EQUAL(now.org.dump(), then.org.dump());
     CAF_CHECK_EQUAL(now.members, then.members);
+  }
+  // The seeded contracts are unchanged and their links still open them.
+  for (auto& t : tenants) {
+    auto c = api.get("/api/contracts/" + t.ids["contract"], t.owner.auth());
+    DJ_EXPECT_STATUS(c, 200, "seeded contract of " << t.label);
+    auto contract = c->json();
+    CAF_CHECK_EQUAL(contract.value("version", int64_t{-1}), 2);
+    CAF_CHECK_EQUAL(contract.value("status", ""), "sent");
+    auto link = api.get("/api/public/contracts/" + t.ids["contract_token"]);
+    DJ_EXPECT_STATUS(link, 200, "seeded contract link of " << t.label);
   }
   // The member is still exactly a member of tipjar-a.
   auto me = api.get("/api/auth/me", member.auth());
