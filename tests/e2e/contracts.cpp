@@ -244,4 +244,19 @@ CAF_TEST(bad templates and foreign events are refused and routes are documented)
   }
 }
 
+// Last in the suite: it uses up this node's signing allowance for 127.0.0.1.
+CAF_TEST(signing is rate limited per IP) {
+  auto url = "/api/public/contracts/" + crypto::random_token(32) + "/sign";
+  int last = 0;
+  std::string retry_after;
+  for (int i = 0; i < 40 && last != 429; ++i) {
+    auto r = api.call("POST", url, json{{"name", "Guess"}, {"agree", true}}, browser);
+    CAF_REQUIRE(r);
+    last = r->status;
+    retry_after = r->header("retry-after");
+  }
+  CAF_CHECK_EQUAL(last, 429);
+  CAF_CHECK(!retry_after.empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
