@@ -59,6 +59,9 @@ caf::error sql_failure(const db_call& call, const pqxx::sql_error& e) {
     return make_app_error(app_errc::bad_request, "invalid value in request");
   if (state == "57014")
     return make_app_error(app_errc::db_unavailable, "database query timed out");
+  // Raised by triggers that guard records which must not change (a signed contract).
+  if (state == "ZC409")
+    return make_app_error(app_errc::conflict, "this record can no longer be changed");
   log().error("db op {} failed: sqlstate={} {}", call.op, state, e.what());
   return make_app_error(app_errc::internal, "database error");
 }
@@ -100,6 +103,11 @@ caf::result<std::string> run_call(db_worker_state& st, const db_call& call) {
       return make_app_error(app_errc::not_found, "not found");
     log().error("db op {} failed: {}", call.op, e.what());
     return make_app_error(app_errc::internal, "database error");
+  } catch (const pqxx::foreign_key_violation& e) {
+    // Deleting a row others still point at is a conflict; pointing at a missing row is bad input.
+    if (std::string_view{e.what()}.find("still referenced") != std::string_view::npos)
+      return make_app_error(app_errc::conflict, "other records still refer to this one");
+    return make_app_error(app_errc::bad_request, "the request refers to a record that does not exist");
   } catch (const pqxx::integrity_constraint_violation&) {
     return make_app_error(app_errc::bad_request, "the request violates a data constraint");
   } catch (const pqxx::sql_error& e) {
