@@ -20,12 +20,14 @@
 #include "config/logging.hpp"
 #include "config/settings.hpp"
 #include "http/auth_routes.hpp"
+#include "http/contact_routes.hpp"
 #include "http/contract_routes.hpp"
 #include "http/cors.hpp"
 #include "http/ops_routes.hpp"
 #include "http/org_routes.hpp"
 #include "http/public_routes.hpp"
 #include "http/server.hpp"
+#include "http/task_routes.hpp"
 #include "persistence/admin_tools.hpp"
 #include "persistence/db_pool.hpp"
 #include "persistence/demo_seed.hpp"
@@ -168,6 +170,8 @@ int run_node(const settings& cfg) {
   http::add_public_routes(routes, svc);
   http::add_auth_routes(routes, svc);
   http::add_org_routes(routes, svc);
+  http::add_contact_routes(routes, svc);
+  http::add_task_routes(routes, svc);
   http::add_contract_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};
   server.stop_on_signals([draining] {

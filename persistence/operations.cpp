@@ -1,9 +1,11 @@
 #include "persistence/operations.hpp"
 
 #include "persistence/auth_repo.hpp"
+#include "persistence/contact_repo.hpp"
 #include "persistence/contract_repo.hpp"
 #include "persistence/member_repo.hpp"
 #include "persistence/org_repo.hpp"
+#include "persistence/task_repo.hpp"
 
 namespace djdash::persistence {
 
@@ -15,6 +17,8 @@ std::map<std::string, operation>& all_operations() {
     add_org_operations(result);
     add_auth_operations(result);
     add_member_operations(result);
+    add_contact_operations(result);
+    add_task_operations(result);
     add_contract_operations(result);
     return result;
   }();

@@ -95,6 +95,28 @@ const std::vector<probe> cross_org_probes{
   {"POST", "/api/contracts/{b_contract_token}/send", "", org_hdr::none, 404, "not_found"},
   {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::none, 404, "not_found"},
   {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::target, 403, "forbidden"},
+  // crm: contacts / leads and tasks
+  {"GET", "/api/contacts", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/leads?q=iso", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/contacts", R"({"name": "intruder"})", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/leads", R"({"name": "intruder"})", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/contacts/{b_contact}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/leads/{b_contact}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/contacts/{b_contact}", "", org_hdr::target, 403, "forbidden"},
+  {"PATCH", "/api/contacts/{b_contact}", R"({"status": "lost"})", org_hdr::none, 404,
+   "not_found"},
+  {"PATCH", "/api/leads/{b_contact}", R"({"notes": "owned", "version": 1})", org_hdr::none, 404,
+   "not_found"},
+  {"PATCH", "/api/leads/{b_contact}", R"({"status": "lost"})", org_hdr::target, 403, "forbidden"},
+  {"DELETE", "/api/contacts/{b_contact}", "", org_hdr::none, 404, "not_found"},
+  {"DELETE", "/api/leads/{b_contact}", "", org_hdr::none, 404, "not_found"},
+  {"DELETE", "/api/contacts/{b_contact}", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/tasks", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/tasks", R"({"title": "intruder"})", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/tasks", R"({"title": "spy", "contact_id": "{b_contact}"})", org_hdr::none, 404,
+   "not_found"},
+  {"PATCH", "/api/tasks/{b_task}", R"({"done": true})", org_hdr::none, 404, "not_found"},
+  {"PATCH", "/api/tasks/{b_task}", R"({"done": true})", org_hdr::target, 403, "forbidden"},
 };
 
 /// Routes a plain member of org A may not use in A (always sent with X-Organization-Id: A).
@@ -286,6 +308,20 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
     t.ids["contract_token"] = sent->json().value("token", "");
   }
 
+  // crm rows for the attack to find: a contact and a task linked to it, through the API.
+  for (auto& t : tenants) {
+    auto c = api.call("POST", "/api/contacts",
+                      json{{"name", "Iso " + t.label}, {"email", "iso-" + t.label + "@example.com"}},
+                      t.owner.auth());
+    DJ_EXPECT_STATUS(c, 201, "seed contact " << t.label);
+    t.ids["contact"] = c->json().value("id", "");
+    auto task = api.call("POST", "/api/tasks",
+                         json{{"title", "Call back"}, {"contact_id", t.ids["contact"]}},
+                         t.owner.auth());
+    DJ_EXPECT_STATUS(task, 201, "seed task " << t.label);
+    t.ids["task"] = task->json().value("id", "");
+  }
+
   // Before.
   std::map<std::string, org_snapshot> before;
   for (auto& t : tenants)
@@ -363,6 +399,18 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
     CAF_CHECK_EQUAL(contract.value("status", ""), "sent");
     auto link = api.get("/api/public/contracts/" + t.ids["contract_token"]);
     DJ_EXPECT_STATUS(link, 200, "seeded contract link of " << t.label);
+  }
+  // The seeded crm rows are untouched (PATCHes do not change row counts).
+  for (auto& t : tenants) {
+    auto c = api.get("/api/contacts/" + t.ids["contact"], t.owner.auth());
+    DJ_EXPECT_STATUS(c, 200, "seeded contact of " << t.label);
+    auto contact = c->json();
+    CAF_CHECK_EQUAL(contact.value("version", int64_t{-1}), 1);
+    auto tasks = api.get("/api/tasks?contact_id=" + t.ids["contact"], t.owner.auth());
+    DJ_EXPECT_STATUS(tasks, 200, "seeded tasks of " << t.label);
+    auto task_list = tasks->json();
+    CAF_CHECK_EQUAL(task_list["items"].size(), 1u);
+    CAF_CHECK_EQUAL(task_list["items"][0].value("version", int64_t{-1}), 1);
   }
   // The member is still exactly a member of tipjar-a.
   auto me = api.get("/api/auth/me", member.auth());
