@@ -1,5 +1,7 @@
 #include "persistence/migrations.hpp"
 
+#include <set>
+
 #include <pqxx/pqxx>
 
 #include "persistence/connection.hpp"
@@ -21,10 +23,12 @@ void ensure_table(pqxx::connection& conn) {
   tx.commit();
 }
 
-int current_version(pqxx::connection& conn) {
+std::set<int> applied_versions(pqxx::connection& conn) {
   pqxx::work tx{conn};
-  auto row = tx.exec1("select coalesce(max(version), 0) from schema_migrations");
-  return row[0].as<int>();
+  std::set<int> out;
+  for (auto row : tx.exec("select version from schema_migrations"))
+    out.insert(row[0].as<int>());
+  return out;
 }
 
 void apply(pqxx::connection& conn, const migration& m) {
@@ -81,10 +85,12 @@ caf::expected<int> run_migrations(const std::string& owner_url, const std::strin
       lock.exec_params("select pg_advisory_lock($1)", migration_lock_key);
     }
     ensure_table(conn);
-    auto current = current_version(conn);
+    // Every migration not yet recorded runs, in version order: a version that lands later than
+    // a higher one (branches merged in another order) is not skipped.
+    auto done = applied_versions(conn);
     int applied = 0;
     for (auto& m : embedded_migrations()) {
-      if (m.version <= current)
+      if (done.count(m.version) != 0)
         continue;
       log().info("applying migration {} ({})", m.version, m.name);
       apply(conn, m);
