@@ -154,8 +154,8 @@ void check_contact(pqxx::transaction_base& tx, const json& f) {
   auto found = tx.exec_params("select 1 from contacts where organization_id = app_org_id()"
                               " and id = $1::uuid",
                               f["contact_id"].get<std::string>());
-  if (found.empty())
-    bad("contact_id: no such contact");
+  if (found.empty())  // another organization's contact looks exactly like a missing one
+    throw op_error(app_errc::not_found, "contact_id: no such contact");
 }
 
 /// Keeps the hold's expiry timer in step with the event: armed while it is a hold, done after.
