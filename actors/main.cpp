@@ -16,6 +16,7 @@
 #include "actors/node_router.hpp"
 #include "actors/organization.hpp"
 #include "actors/password_hasher.hpp"
+#include "actors/timer_runner.hpp"
 #include "config/app_config.hpp"
 #include "config/logging.hpp"
 #include "config/settings.hpp"
@@ -23,9 +24,12 @@
 #include "http/contact_routes.hpp"
 #include "http/contract_routes.hpp"
 #include "http/cors.hpp"
+#include "http/event_routes.hpp"
+#include "http/invoice_routes.hpp"
 #include "http/ops_routes.hpp"
 #include "http/org_routes.hpp"
 #include "http/public_routes.hpp"
+#include "http/quote_routes.hpp"
 #include "http/server.hpp"
 #include "http/task_routes.hpp"
 #include "persistence/admin_tools.hpp"
@@ -149,7 +153,9 @@ int run_node(const settings& cfg) {
                                                 {{"organization", actors::spawn_organization}});
   auto router = actors::spawn_node_router(sys, registry);
   auto passwords = actors::spawn_password_hasher(sys, 2);
+  auto timers = actors::spawn_timer_runner(sys, cfg.entities, db, router);
   auto stop_actors = [&] {
+    caf::anon_send_exit(timers, caf::exit_reason::user_shutdown);  // no new work while draining
     caf::scoped_actor self{sys};
     self->request(registry, std::chrono::seconds(10), drain_atom_v)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
@@ -172,7 +178,10 @@ int run_node(const settings& cfg) {
   http::add_org_routes(routes, svc);
   http::add_contact_routes(routes, svc);
   http::add_task_routes(routes, svc);
+  http::add_event_routes(routes, svc);
   http::add_contract_routes(routes, svc);
+  http::add_quote_routes(routes, svc);
+  http::add_invoice_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};
   server.stop_on_signals([draining] {
     draining->store(true);

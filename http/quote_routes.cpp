@@ -53,7 +53,8 @@ constexpr auto quote_request_schema = R"({"type":"object","required":["event_typ
   "properties":{"contact_id":{"type":"string","format":"uuid"},
   "event_type":{"type":"string","enum":["wedding","corporate","birthday","school_dance",
     "quinceanera","mitzvah","private_party","club","other"]},
-  "date":{"type":"string","format":"date","description":"YYYY-MM-DD, the organization's local date"},
+  "date":{"type":"string","format":"date",
+    "description":"YYYY-MM-DD, the organization's local date"},
   "hours":{"type":"number","minimum":0.01,"maximum":24},
   "guests":{"type":"integer","minimum":0,"maximum":100000},
   "add_ons":{"type":"array","items":{"type":"string"}}}})";

@@ -3,8 +3,11 @@
 #include "persistence/auth_repo.hpp"
 #include "persistence/contact_repo.hpp"
 #include "persistence/contract_repo.hpp"
+#include "persistence/event_repo.hpp"
+#include "persistence/invoice_repo.hpp"
 #include "persistence/member_repo.hpp"
 #include "persistence/org_repo.hpp"
+#include "persistence/quote_repo.hpp"
 #include "persistence/task_repo.hpp"
 
 namespace djdash::persistence {
@@ -20,6 +23,9 @@ std::map<std::string, operation>& all_operations() {
     add_contact_operations(result);
     add_task_operations(result);
     add_contract_operations(result);
+    add_event_operations(result);
+    add_quote_operations(result);
+    add_invoice_operations(result);
     return result;
   }();
   return ops;

@@ -81,20 +81,31 @@ const std::vector<probe> cross_org_probes{
   {"GET", "/api/organizations/current/audit-log", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/admin/organizations", "", org_hdr::none, 403, "forbidden"},
   {"GET", "/api/admin/organizations?limit=200", "", org_hdr::target, 403, "forbidden"},
-  // contracts: B's contract by id, and B's secret link token tried as an id
-  {"GET", "/api/contracts", "", org_hdr::target, 403, "forbidden"},
-  {"POST", "/api/contracts", R"({"event_id": "{b_contract_event}"})", org_hdr::none, 404,
-   "not_found"},
-  {"POST", "/api/contracts", R"({"event_id": "{b_contract_event}"})", org_hdr::target, 403,
+  // billing: quotes and invoices
+  {"GET", "/api/quotes", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/quotes", R"({"event_type": "club", "hours": 4})", org_hdr::target, 403,
    "forbidden"},
-  {"GET", "/api/contracts/{b_contract}", "", org_hdr::none, 404, "not_found"},
-  {"GET", "/api/contracts/{b_contract}", "", org_hdr::target, 403, "forbidden"},
-  {"GET", "/api/contracts/{b_contract_token}", "", org_hdr::none, 404, "not_found"},
-  {"POST", "/api/contracts/{b_contract}/send", "", org_hdr::none, 404, "not_found"},
-  {"POST", "/api/contracts/{b_contract}/send", "", org_hdr::target, 403, "forbidden"},
-  {"POST", "/api/contracts/{b_contract_token}/send", "", org_hdr::none, 404, "not_found"},
-  {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::none, 404, "not_found"},
-  {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/quotes",
+   R"({"event_type": "club", "hours": 4, "contact_id": "{b_quote_contact}"})", org_hdr::none, 404,
+   "not_found"},
+  {"GET", "/api/quotes/{b_quote}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/quotes/{b_quote}", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/invoices", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/invoices",
+   R"({"line_items": [{"description": "x", "quantity": 1, "unit_cents": 1}]})", org_hdr::target,
+   403, "forbidden"},
+  {"POST", "/api/invoices",
+   R"({"line_items": [{"description": "x", "quantity": 1, "unit_cents": 1}],
+       "contact_id": "{b_quote_contact}"})",
+   org_hdr::none, 404, "not_found"},
+  {"GET", "/api/invoices/{b_invoice}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/invoices/{b_invoice}", "", org_hdr::target, 403, "forbidden"},
+  {"PATCH", "/api/invoices/{b_invoice}", R"({"status": "void"})", org_hdr::none, 404,
+   "not_found"},
+  {"PATCH", "/api/invoices/{b_invoice}", R"({"status": "void"})", org_hdr::target, 403,
+   "forbidden"},
+  {"POST", "/api/invoices/{b_invoice}/checkout", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/invoices/{b_invoice}/checkout", "", org_hdr::target, 403, "forbidden"},
   // crm: contacts / leads and tasks
   {"GET", "/api/contacts", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/leads?q=iso", "", org_hdr::target, 403, "forbidden"},
@@ -117,6 +128,38 @@ const std::vector<probe> cross_org_probes{
    "not_found"},
   {"PATCH", "/api/tasks/{b_task}", R"({"done": true})", org_hdr::none, 404, "not_found"},
   {"PATCH", "/api/tasks/{b_task}", R"({"done": true})", org_hdr::target, 403, "forbidden"},
+  // contracts: B's contract by id, and B's secret link token tried as an id
+  {"GET", "/api/contracts", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/contracts", R"({"event_id": "{b_contract_event}"})", org_hdr::none, 404,
+   "not_found"},
+  {"POST", "/api/contracts", R"({"event_id": "{b_contract_event}"})", org_hdr::target, 403,
+   "forbidden"},
+  {"GET", "/api/contracts/{b_contract}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/contracts/{b_contract}", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/contracts/{b_contract_token}", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/send", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/send", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/contracts/{b_contract_token}/send", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::none, 404, "not_found"},
+  {"POST", "/api/contracts/{b_contract}/void", "", org_hdr::target, 403, "forbidden"},
+  // events: the calendar of B (its seeded contract event) by id, and B's calendar by header
+  {"GET", "/api/events", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/events/availability?date=2027-06-12", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/events",
+   R"({"title": "spy", "starts_at": "2031-01-01T18:00:00Z", "ends_at": "2031-01-01T20:00:00Z"})",
+   org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/events",
+   R"({"title": "spy", "starts_at": "2031-01-02T18:00:00Z", "ends_at": "2031-01-02T20:00:00Z",
+       "contact_id": "{b_contact}"})",
+   org_hdr::none, 404, "not_found"},
+  {"GET", "/api/events/{b_contract_event}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/events/{b_contract_event}", "", org_hdr::target, 403, "forbidden"},
+  {"PATCH", "/api/events/{b_contract_event}", R"({"status": "cancelled"})", org_hdr::none, 404,
+   "not_found"},
+  {"PATCH", "/api/events/{b_contract_event}", R"({"status": "cancelled"})", org_hdr::target, 403,
+   "forbidden"},
+  {"DELETE", "/api/events/{b_contract_event}", "", org_hdr::none, 404, "not_found"},
+  {"DELETE", "/api/events/{b_contract_event}", "", org_hdr::target, 403, "forbidden"},
 };
 
 /// Routes a plain member of org A may not use in A (always sent with X-Organization-Id: A).
@@ -286,6 +329,47 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
                              member.auth() + org_header(home.org_id()));
   DJ_EXPECT_STATUS(member_read, 200, "member reads tipjar-a");
 
+  // Rows for the attack to find: a contact (through the owner role), a quote and a sent invoice.
+  for (auto& t : tenants) {
+    t.ids["quote_contact"] = test::as_platform_owner(s.db.owner_url(), [&](pqxx::work& tx) {
+      auto id = tx.exec_params1("insert into contacts (organization_id, name) values ($1::uuid,"
+                                " 'Isolation') returning id",
+                                t.org_id())[0]
+                  .as<std::string>();
+      tx.commit();
+      return id;
+    });
+    auto quote = api.call("POST", "/api/quotes",
+                          json{{"event_type", "club"}, {"hours", 4},
+                               {"contact_id", t.ids["quote_contact"]}},
+                          t.owner.auth());
+    DJ_EXPECT_STATUS(quote, 201, "seed quote " << t.label);
+    t.ids["quote"] = quote->json().value("id", "");
+    auto invoice = api.call("POST", "/api/invoices", json{{"line_items", {{{"description", "DJ"},
+                                                                     {"quantity", 1},
+                                                                     {"unit_cents", 50000}}}}},
+                            t.owner.auth());
+    DJ_EXPECT_STATUS(invoice, 201, "seed invoice " << t.label);
+    t.ids["invoice"] = invoice->json().value("id", "");
+    auto sent = api.call("PATCH", "/api/invoices/" + t.ids["invoice"],
+                         json{{"status", "sent"}}, t.owner.auth());
+    DJ_EXPECT_STATUS(sent, 200, "send seeded invoice " << t.label);
+  }
+
+  // crm rows for the attack to find: a contact and a task linked to it, through the API.
+  for (auto& t : tenants) {
+    auto c = api.call("POST", "/api/contacts",
+                      json{{"name", "Iso " + t.label}, {"email", "iso-" + t.label + "@example.com"}},
+                      t.owner.auth());
+    DJ_EXPECT_STATUS(c, 201, "seed contact " << t.label);
+    t.ids["contact"] = c->json().value("id", "");
+    auto task = api.call("POST", "/api/tasks",
+                         json{{"title", "Call back"}, {"contact_id", t.ids["contact"]}},
+                         t.owner.auth());
+    DJ_EXPECT_STATUS(task, 201, "seed task " << t.label);
+    t.ids["task"] = task->json().value("id", "");
+  }
+
   // contracts for the attack to find: an event (through the owner role) and a sent contract.
   for (auto& t : tenants) {
     t.ids["contract_event"] = test::as_platform_owner(s.db.owner_url(), [&](pqxx::work& tx) {
@@ -306,20 +390,6 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
                          t.owner.auth());
     DJ_EXPECT_STATUS(sent, 200, "send seeded contract " << t.label);
     t.ids["contract_token"] = sent->json().value("token", "");
-  }
-
-  // crm rows for the attack to find: a contact and a task linked to it, through the API.
-  for (auto& t : tenants) {
-    auto c = api.call("POST", "/api/contacts",
-                      json{{"name", "Iso " + t.label}, {"email", "iso-" + t.label + "@example.com"}},
-                      t.owner.auth());
-    DJ_EXPECT_STATUS(c, 201, "seed contact " << t.label);
-    t.ids["contact"] = c->json().value("id", "");
-    auto task = api.call("POST", "/api/tasks",
-                         json{{"title", "Call back"}, {"contact_id", t.ids["contact"]}},
-                         t.owner.auth());
-    DJ_EXPECT_STATUS(task, 201, "seed task " << t.label);
-    t.ids["task"] = task->json().value("id", "");
   }
 
   // Before.
@@ -390,16 +460,6 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
     CAF_CHECK_EQUAL(now.org.dump(), then.org.dump());
     CAF_CHECK_EQUAL(now.members, then.members);
   }
-  // The seeded contracts are unchanged and their links still open them.
-  for (auto& t : tenants) {
-    auto c = api.get("/api/contracts/" + t.ids["contract"], t.owner.auth());
-    DJ_EXPECT_STATUS(c, 200, "seeded contract of " << t.label);
-    auto contract = c->json();
-    CAF_CHECK_EQUAL(contract.value("version", int64_t{-1}), 2);
-    CAF_CHECK_EQUAL(contract.value("status", ""), "sent");
-    auto link = api.get("/api/public/contracts/" + t.ids["contract_token"]);
-    DJ_EXPECT_STATUS(link, 200, "seeded contract link of " << t.label);
-  }
   // The seeded crm rows are untouched (PATCHes do not change row counts).
   for (auto& t : tenants) {
     auto c = api.get("/api/contacts/" + t.ids["contact"], t.owner.auth());
@@ -411,6 +471,26 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
     auto task_list = tasks->json();
     CAF_CHECK_EQUAL(task_list["items"].size(), 1u);
     CAF_CHECK_EQUAL(task_list["items"][0].value("version", int64_t{-1}), 1);
+  }
+  // The seeded contracts are unchanged and their links still open them.
+  for (auto& t : tenants) {
+    auto c = api.get("/api/contracts/" + t.ids["contract"], t.owner.auth());
+    DJ_EXPECT_STATUS(c, 200, "seeded contract of " << t.label);
+    auto contract = c->json();
+    CAF_CHECK_EQUAL(contract.value("version", int64_t{-1}), 2);
+    CAF_CHECK_EQUAL(contract.value("status", ""), "sent");
+    auto link = api.get("/api/public/contracts/" + t.ids["contract_token"]);
+    DJ_EXPECT_STATUS(link, 200, "seeded contract link of " << t.label);
+  }
+  // The seeded invoices are still sent and unchanged; the seeded quotes still read.
+  for (auto& t : tenants) {
+    auto i = api.get("/api/invoices/" + t.ids["invoice"], t.owner.auth());
+    DJ_EXPECT_STATUS(i, 200, "seeded invoice of " << t.label);
+    auto invoice = i->json();
+    CAF_CHECK_EQUAL(invoice.value("status", ""), "sent");
+    CAF_CHECK_EQUAL(invoice.value("version", int64_t{-1}), 2);
+    auto q = api.get("/api/quotes/" + t.ids["quote"], t.owner.auth());
+    DJ_EXPECT_STATUS(q, 200, "seeded quote of " << t.label);
   }
   // The member is still exactly a member of tipjar-a.
   auto me = api.get("/api/auth/me", member.auth());

@@ -157,8 +157,8 @@ CAF_TEST(the peak multiplier applies in peak months only) {
 }
 
 CAF_TEST(add ons are flat lines and never multiplied) {
-  auto q = must(pricing::get_quote(full_rules,
-                                   input("club", 3, june_wednesday, {"uplighting", "photo_booth"})));
+  auto in = input("club", 3, june_wednesday, {"uplighting", "photo_booth"});
+  auto q = must(pricing::get_quote(full_rules, in));
   CAF_CHECK_EQUAL(amounts(q), (std::vector<int64_t>{60000, 45000, 10500, 25000, 45000}));
   CAF_CHECK_EQUAL(q.breakdown.at(3).label, "Add-on: uplighting");
   CAF_CHECK_EQUAL(q.amount_cents, 185500);
