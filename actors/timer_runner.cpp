@@ -44,6 +44,17 @@ void fire(runner* self, const json& timer) {
             });
     return;
   }
+  if (kind == "invoice_overdue" || kind == "followup_reminder") {
+    self->request(self->state.db, std::chrono::seconds(30),
+                  db_call{"timers.remind", db_scope{org, "", false, ""},
+                          json{{"id", timer["id"]}, {"kind", kind}, {"target_id", timer["target_id"]}}
+                            .dump()})
+      .then([](const std::string&) {},
+            [=](caf::error& err) {
+              log().warn("{} for {} failed: {}", kind, org, error_message(err));
+            });
+    return;
+  }
   // A kind no handler knows (written by a newer node, say): mark it done rather than spin.
   log().warn("timer kind {} has no handler; completing it", kind);
   self->request(self->state.db, std::chrono::seconds(30),

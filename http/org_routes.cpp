@@ -99,6 +99,13 @@ void list_audit(const node_services& svc, request& req, const responder& rsp) {
   run_op(svc, req, rsp, "audit.list", "admin", std::move(*args), 200);
 }
 
+void list_notifications(const node_services& svc, request& req, const responder& rsp) {
+  auto args = page_args(req, rsp);
+  if (!args)
+    return;
+  run_op(svc, req, rsp, "notifications.list", "member", std::move(*args), 200);
+}
+
 void list_all_orgs(const node_services& svc, request& req, const responder& rsp) {
   auto who = authenticate(req, *svc.cfg, rsp);
   if (!who)
@@ -165,6 +172,9 @@ void add_org_routes(route_table& routes, node_services svc) {
   routes.add("GET", "/api/organizations/current/audit-log", bind(svc, list_audit),
              route_doc{"Sign-ins, role changes, removals and platform-admin access, newest first "
                        "(admin)",
+                       "organizations", true, {200, 400, 401, 403}});
+  routes.add("GET", "/api/organizations/current/notifications", bind(svc, list_notifications),
+             route_doc{"Reminders for the DJ (overdue invoices, due follow-ups), newest first",
                        "organizations", true, {200, 400, 401, 403}});
   routes.add("GET", "/api/admin/organizations", bind(svc, list_all_orgs),
              route_doc{"Every organization (platform admins)", "admin", true, {200, 400, 401, 403}});

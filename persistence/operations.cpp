@@ -8,6 +8,7 @@
 #include "persistence/member_repo.hpp"
 #include "persistence/org_repo.hpp"
 #include "persistence/quote_repo.hpp"
+#include "persistence/reminder_repo.hpp"
 #include "persistence/task_repo.hpp"
 
 namespace djdash::persistence {
@@ -24,6 +25,7 @@ std::map<std::string, operation>& all_operations() {
     add_task_operations(result);
     add_contract_operations(result);
     add_event_operations(result);
+    add_reminder_operations(result);
     add_quote_operations(result);
     add_invoice_operations(result);
     return result;

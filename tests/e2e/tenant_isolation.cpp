@@ -79,6 +79,7 @@ const std::vector<probe> cross_org_probes{
   {"PATCH", "/api/organizations/current/members/{self}", R"({"role": "owner"})", org_hdr::target,
    403, "forbidden"},
   {"GET", "/api/organizations/current/audit-log", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/organizations/current/notifications", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/admin/organizations", "", org_hdr::none, 403, "forbidden"},
   {"GET", "/api/admin/organizations?limit=200", "", org_hdr::target, 403, "forbidden"},
   // billing: quotes and invoices
