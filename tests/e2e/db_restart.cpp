@@ -17,7 +17,9 @@ CAF_TEST(the node survives a database restart and recovers by itself) {
   test::node n{pg.app_url(), pg.owner_url()};
   CAF_REQUIRE(n.wait_listening());
   CAF_REQUIRE_EQUAL(n.wait_for_status("/readyz", 200, 10s), 200);
-  CAF_REQUIRE_EQUAL(n.get("/api/public/orgs/demo-m10dj")->status, 200);
+  auto before = n.get("/api/public/orgs/demo-m10dj");  // CAF's checks keep references: no temporaries
+  CAF_REQUIRE(before);
+  CAF_REQUIRE_EQUAL(before->status, 200);
   CAF_REQUIRE(pg.stop());
   auto ready = n.get("/readyz");
   CAF_REQUIRE(ready);
@@ -26,7 +28,9 @@ CAF_TEST(the node survives a database restart and recovers by itself) {
   auto route = n.get("/api/public/orgs/demo-djdash");
   CAF_REQUIRE(route);
   CAF_CHECK_EQUAL(route->status, 503);
-  CAF_CHECK_EQUAL(n.get("/healthz")->status, 200);  // the process itself is fine
+  auto health = n.get("/healthz");  // the process itself is fine
+  CAF_REQUIRE(health);
+  CAF_CHECK_EQUAL(health->status, 200);
   CAF_CHECK(n.process().running());
   CAF_REQUIRE(pg.start());
   CAF_CHECK_EQUAL(n.wait_for_status("/readyz", 200, 10s), 200);
