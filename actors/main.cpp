@@ -153,9 +153,10 @@ int run_node(const settings& cfg) {
                                                 {{"organization", actors::spawn_organization}});
   auto router = actors::spawn_node_router(sys, registry);
   auto passwords = actors::spawn_password_hasher(sys, 2);
-  auto timers = actors::spawn_timer_runner(sys, cfg.entities, db, router);
+  caf::actor timers;  // started once the schema is known to be servable
   auto stop_actors = [&] {
-    caf::anon_send_exit(timers, caf::exit_reason::user_shutdown);  // no new work while draining
+    if (timers)
+      caf::anon_send_exit(timers, caf::exit_reason::user_shutdown);  // no new work while draining
     caf::scoped_actor self{sys};
     self->request(registry, std::chrono::seconds(10), drain_atom_v)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
@@ -167,6 +168,7 @@ int run_node(const settings& cfg) {
     stop_actors();
     return EXIT_FAILURE;
   }
+  timers = actors::spawn_timer_runner(sys, cfg.entities, db, router);
   auto draining = std::make_shared<std::atomic<bool>>(false);
   http::node_services svc{&sys, db, passwords, router, &cfg,
                           [draining] { return draining->load(); }};
