@@ -17,12 +17,22 @@
 
 namespace djdash::actors {
 
+/// Node-wide actors an entity may talk to besides the database; null handles when not wired
+/// (tests spawn entities with only what they exercise).
+struct entity_services {
+  caf::actor hub;                // realtime: (caf::publish_atom, topic, event, payload JSON)
+  stripe_actor stripe;
+  twilio_actor twilio;
+  classifier_actor classifier;
+};
+
 /// Handed to an entity at spawn: who supervises it and what it may use.
 struct entity_context {
   caf::actor registry;   // receives (passivate_atom, entity_ref) when the entity is idle
   db_actor db;           // loads and stores the entity's state
   entity_settings cfg;
   entity_ref ref;
+  entity_services services;
 };
 
 /// Spawns one entity of a kind for `ctx.ref.key`. The entity loads its state itself.

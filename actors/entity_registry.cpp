@@ -41,6 +41,7 @@ struct breaker {
 struct registry_state {
   entity_settings cfg;
   db_actor db;
+  entity_services services;
   std::map<std::string, entity_spawner> kinds;
   std::map<std::string, std::unordered_map<std::string, slot>> slots;  // kind → key → slot
   std::map<std::string, std::unordered_map<std::string, breaker>> breakers;
@@ -54,7 +55,7 @@ using registry_actor = caf::stateful_actor<registry_state>;
 
 caf::actor activate(registry_actor* self, const entity_ref& ref) {
   auto& st = self->state;
-  entity_context ctx{caf::actor{self}, st.db, st.cfg, ref};
+  entity_context ctx{caf::actor{self}, st.db, st.cfg, ref, st.services};
   auto handle = st.kinds.at(ref.kind)(self->system(), ctx);
   self->monitor(handle);
   st.refs.emplace(handle.address(), ref);
@@ -182,9 +183,11 @@ std::string status_json(const registry_state& st) {
 }
 
 caf::behavior entity_registry(registry_actor* self, entity_settings cfg, db_actor db,
-                              std::map<std::string, entity_spawner> kinds) {
+                              std::map<std::string, entity_spawner> kinds,
+                              entity_services services) {
   self->state.cfg = cfg;
   self->state.db = std::move(db);
+  self->state.services = std::move(services);
   self->state.kinds = std::move(kinds);
   self->set_down_handler([=](caf::down_msg& dm) { on_entity_down(self, dm); });
   // Entities are monitored, not linked (a killed entity must never take the registry down);
@@ -228,8 +231,9 @@ caf::behavior entity_registry(registry_actor* self, entity_settings cfg, db_acto
 } // namespace
 
 caf::actor spawn_entity_registry(caf::actor_system& sys, const entity_settings& cfg, db_actor db,
-                                 std::map<std::string, entity_spawner> kinds) {
-  return sys.spawn(entity_registry, cfg, std::move(db), std::move(kinds));
+                                 std::map<std::string, entity_spawner> kinds,
+                                 entity_services services) {
+  return sys.spawn(entity_registry, cfg, std::move(db), std::move(kinds), std::move(services));
 }
 
 } // namespace djdash::actors

@@ -20,8 +20,9 @@ namespace djdash::actors {
 ///
 /// Also: `(get_atom, entity_ref)` → the live `caf::actor` (or `not_found`), `(get_atom,
 /// status_atom)` → `{"kind": active count, ...}` as JSON text, and `(drain_atom)` → passivates
-/// every entity and answers `ok_atom` once all are gone.
+/// every entity and answers `ok_atom` once all are gone. Every entity gets `services`.
 caf::actor spawn_entity_registry(caf::actor_system& sys, const entity_settings& cfg, db_actor db,
-                                 std::map<std::string, entity_spawner> kinds);
+                                 std::map<std::string, entity_spawner> kinds,
+                                 entity_services services = {});
 
 } // namespace djdash::actors

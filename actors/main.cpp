@@ -170,8 +170,13 @@ int run_node(const settings& cfg) {
   }
   timers = actors::spawn_timer_runner(sys, cfg.entities, db, router);
   auto draining = std::make_shared<std::atomic<bool>>(false);
-  http::node_services svc{&sys, db, passwords, router, &cfg,
-                          [draining] { return draining->load(); }};
+  http::node_services svc;
+  svc.sys = &sys;
+  svc.db = db;
+  svc.passwords = passwords;
+  svc.router = router;
+  svc.cfg = &cfg;
+  svc.draining = [draining] { return draining->load(); };
   http::route_table routes;
   routes.set_cors(std::make_shared<http::cors_policy>(cfg.product_domains, cfg.cors_origins));
   http::add_ops_routes(routes, svc);

@@ -20,6 +20,11 @@ struct node_services {
   djdash::db_actor db;
   djdash::password_actor passwords;
   caf::actor router;
+  /// Realtime hub: `(caf::publish_atom, topic, event, payload JSON)`; null when not wired.
+  caf::actor hub;
+  djdash::stripe_actor stripe;
+  djdash::twilio_actor twilio;
+  djdash::classifier_actor classifier;
   const djdash::settings* cfg = nullptr;
   /// Returns whether this node is draining (readiness fails while it does).
   std::function<bool()> draining;

@@ -24,4 +24,26 @@ using password_actor
   = caf::typed_actor<caf::replies_to<hash_atom, std::string>::with<std::string>,
                      caf::replies_to<verify_atom, std::string, std::string>::with<bool>>;
 
+/// Stripe's REST API (http/client/stripe_connector): `(stripe_atom, method, path, form body,
+/// idempotency key)` → the response JSON text. Retries 5xx and timeouts with backoff under the
+/// same Idempotency-Key; a Stripe 4xx becomes `upstream_error` with Stripe's message, exhausted
+/// retries `upstream_timeout`; without a configured secret key every call is `unprocessable`.
+using stripe_actor = caf::typed_actor<caf::replies_to<stripe_atom, std::string, std::string,
+                                                      std::string, std::string>::with<std::string>>;
+
+/// Twilio's REST API (http/client/twilio_connector): `(twilio_atom, from, to, body,
+/// status_callback_url)` → the created Message resource as JSON text (has "sid").
+using twilio_actor = caf::typed_actor<caf::replies_to<twilio_atom, std::string, std::string,
+                                                      std::string, std::string>::with<std::string>>;
+
+/// The SMS classifier (agents/): `(classify_atom, text, now RFC 3339, IANA timezone)` →
+/// `{"intent", "confidence", "entities"}` as JSON text (API.md, POST /api/agents/classify).
+using classifier_actor
+  = caf::typed_actor<caf::replies_to<classify_atom, std::string, std::string,
+                                     std::string>::with<std::string>>;
+
+// The realtime hub is a dynamically typed `caf::actor` (actors/realtime_hub.hpp). Anyone
+// publishes with `(caf::publish_atom, topic, event, payload JSON text)`; the hub delivers to
+// every subscriber of `topic` as `{"type":"event","topic","event","payload"}`.
+
 } // namespace djdash
