@@ -42,6 +42,12 @@ using classifier_actor
   = caf::typed_actor<caf::replies_to<classify_atom, std::string, std::string,
                                      std::string>::with<std::string>>;
 
+/// An OpenAI-compatible chat-completions backend for the classifier (http/client/llm_connector):
+/// `(llm_atom, text, now RFC 3339, IANA timezone)` → the same classification JSON text as
+/// `classifier_actor`, obtained through tool calling; errors when the backend fails or times out.
+using llm_actor = caf::typed_actor<caf::replies_to<llm_atom, std::string, std::string,
+                                                   std::string>::with<std::string>>;
+
 // The realtime hub is a dynamically typed `caf::actor` (actors/realtime_hub.hpp). Anyone
 // publishes with `(caf::publish_atom, topic, event, payload JSON text)`; the hub delivers to
 // every subscriber of `topic` as `{"type":"event","topic","event","payload"}`.
