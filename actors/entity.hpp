@@ -24,6 +24,9 @@ struct entity_services {
   stripe_actor stripe;
   twilio_actor twilio;
   classifier_actor classifier;
+  /// The SMS agents (agents/): `(agent_atom, intent, context JSON)` → `{"reply", "tool_calls",
+  /// "state"}` as JSON text.
+  caf::actor agents;
 };
 
 /// Handed to an entity at spawn: who supervises it and what it may use.
