@@ -9,6 +9,7 @@
 #include "persistence/org_repo.hpp"
 #include "persistence/quote_repo.hpp"
 #include "persistence/reminder_repo.hpp"
+#include "persistence/sms_repo.hpp"
 #include "persistence/task_repo.hpp"
 
 namespace djdash::persistence {
@@ -28,6 +29,7 @@ std::map<std::string, operation>& all_operations() {
     add_reminder_operations(result);
     add_quote_operations(result);
     add_invoice_operations(result);
+    add_sms_operations(result);
     return result;
   }();
   return ops;
