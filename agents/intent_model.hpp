@@ -26,8 +26,8 @@ std::string normalize_sms(std::string_view text);
 
 /// Training knobs; the defaults were tuned on the held-out set (README, "SMS classifier").
 struct intent_model_options {
-  int epoch = 40;
-  double lr = 0.5;
+  int epoch = 60;
+  double lr = 0.3;
   int dim = 16;
   int word_ngrams = 2;
   int minn = 3;        // character n-grams from minn to maxn letters absorb typos
