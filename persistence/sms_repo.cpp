@@ -298,11 +298,11 @@ json claim_draft(pqxx::transaction_base& tx, const db_scope&, const json& args) 
     " where m.organization_id = app_org_id() and m.id = $1::uuid and m.direction = 'out'"
     " for update of m",
     id);
+  retire_timer(tx, id);  // whatever happens below, this draft's timer has done its job
   if (rows.empty())
-    throw op_error(app_errc::not_found, "no such message");
-  retire_timer(tx, id);
+    return {{"message", nullptr}};
   if (rows[0][0].as<std::string>() != "draft")
-    throw op_error(app_errc::conflict, "the message is not a draft any more");
+    return {{"message", load_message(tx, id)}};  // sent, edited away or cancelled meanwhile
   if (rows[0][1].as<bool>()) {
     // The customer opted out after the draft was written: it must never go out.
     tx.exec_params("update sms_messages set status = 'cancelled' where organization_id ="
@@ -311,8 +311,13 @@ json claim_draft(pqxx::transaction_base& tx, const db_scope&, const json& args) 
     return {{"message", load_message(tx, id)}, {"cancelled", true}};
   }
   auto from = rows[0][3].as<std::string>();
-  if (from.empty())
-    throw op_error(app_errc::conflict, "the organization has no SMS number to send from");
+  if (from.empty()) {
+    // The number was removed since the draft was written: nothing to send it from.
+    tx.exec_params("update sms_messages set status = 'failed', error_code = 'no_sms_number'"
+                   " where organization_id = app_org_id() and id = $1::uuid",
+                   id);
+    return {{"message", load_message(tx, id)}, {"cancelled", false}};
+  }
   tx.exec_params("update sms_messages set status = 'queued' where organization_id = app_org_id()"
                  " and id = $1::uuid",
                  id);

@@ -24,8 +24,9 @@ namespace djdash::persistence {
 ///   `version` is stale), and the reply: `sent` (answered in TwiML) when draft_delay_s is 0, else a
 ///   `draft` with a durable `sms_send_draft` timer due after draft_delay_s seconds.
 /// - `sms.claim_draft` {message_id} → {message, to, from}: moves a draft to `queued` for
-///   sending and retires its timer; conflict when it is no longer a draft; a draft to a customer
-///   who opted out meanwhile is cancelled instead ({message, cancelled: true}).
+///   sending and retires its timer. Without `to` when there is nothing to send: no longer a
+///   draft (as it was), gone (message null), the customer opted out meanwhile (cancelled: true),
+///   or the organization has no SMS number any more (failed, error_code no_sms_number).
 /// - `sms.mark_sent` {message_id, twilio_sid?, status, error_code?} → message (after the REST
 ///   call: `queued`/`sent`... with Twilio's sid, or `failed`).
 /// - `sms.status` {twilio_sid, status, error_code?} → {updated}: a delivery callback; a status
