@@ -21,6 +21,7 @@
 #include "config/logging.hpp"
 #include "config/settings.hpp"
 #include "http/auth_routes.hpp"
+#include "http/client/stripe_connector.hpp"
 #include "http/contact_routes.hpp"
 #include "http/contract_routes.hpp"
 #include "http/cors.hpp"
@@ -153,6 +154,7 @@ int run_node(const settings& cfg) {
                                                 {{"organization", actors::spawn_organization}});
   auto router = actors::spawn_node_router(sys, registry);
   auto passwords = actors::spawn_password_hasher(sys, 2);
+  auto stripe = http::spawn_stripe_connector(sys, cfg);
   caf::actor timers;  // started once the schema is known to be servable
   auto stop_actors = [&] {
     if (timers)
@@ -161,7 +163,7 @@ int run_node(const settings& cfg) {
     self->request(registry, std::chrono::seconds(10), drain_atom_v)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
     for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry,
-                    caf::actor_cast<caf::actor>(passwords)})
+                    caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(stripe)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
   if (!schema_is_servable(sys, db)) {
@@ -175,6 +177,7 @@ int run_node(const settings& cfg) {
   svc.db = db;
   svc.passwords = passwords;
   svc.router = router;
+  svc.stripe = stripe;
   svc.cfg = &cfg;
   svc.draining = [draining] { return draining->load(); };
   http::route_table routes;
