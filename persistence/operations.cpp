@@ -1,17 +1,14 @@
 #include "persistence/operations.hpp"
 
-#include "persistence/assistant_repo.hpp"
 #include "persistence/auth_repo.hpp"
 #include "persistence/contact_repo.hpp"
 #include "persistence/contract_repo.hpp"
-#include "persistence/crowd_request_repo.hpp"
 #include "persistence/event_repo.hpp"
 #include "persistence/invoice_repo.hpp"
 #include "persistence/member_repo.hpp"
 #include "persistence/org_repo.hpp"
 #include "persistence/payment_repo.hpp"
 #include "persistence/quote_repo.hpp"
-#include "persistence/realtime_repo.hpp"
 #include "persistence/reminder_repo.hpp"
 #include "persistence/sms_repo.hpp"
 #include "persistence/stripe_webhook_repo.hpp"
@@ -34,9 +31,6 @@ std::map<std::string, operation>& all_operations() {
     add_reminder_operations(result);
     add_quote_operations(result);
     add_invoice_operations(result);
-    add_realtime_operations(result);
-    add_assistant_operations(result);
-    add_crowd_request_operations(result);
     add_sms_operations(result);
     add_payment_operations(result);
     add_stripe_webhook_operations(result);
