@@ -2,10 +2,12 @@
 
 #include "http/client/https_client.hpp"
 
+#include <cstdio>
 #include <string>
 
 #include "support/caf_test.hpp"
 #include "support/fake_http_server.hpp"
+#include "support/test_pki.hpp"
 
 using namespace djdash;
 using djdash::test::fake_http_server;
@@ -133,4 +135,38 @@ CAF_TEST(transport failures come back as values) {
   http::https_client ok{slow.base_url()};
   auto injected = ok.request(post("/x HTTP/1.1\r\nX: y", ""));
   CAF_CHECK(injected.error == http::transport_errc::bad_request);
+}
+
+CAF_TEST(https verifies the certificate chain and the host name) {
+  auto pki = test::test_pki::make({"127.0.0.1", "api.djdash.test"});
+  fake_http_server srv{ok_json, test::fake_tls{pki.cert_pem, pki.key_pem}};
+  auto url = srv.base_url();
+  CAF_CHECK_EQUAL(url.substr(0, 8), "https://");
+  http::client_options trusting;
+  trusting.ca_file = test::write_temp_file("djdash-test-ca", pki.ca_pem);
+  http::https_client c{url + "/v1", trusting};
+  auto a = c.request(post("/charges", "amount=5"));
+  auto b = c.request(post("/charges", "amount=6"));
+  CAF_REQUIRE(a.ok() && b.ok());
+  CAF_CHECK_EQUAL(a.response.status, 200);
+  CAF_CHECK_EQUAL(b.response.body, R"({"seen":"/v1/charges"})");
+  CAF_CHECK_EQUAL(c.connections_opened(), 1);  // keep-alive over TLS
+
+  // Same server, but trusting only the system store: the private CA is unknown.
+  http::https_client system_store{url};
+  auto untrusted = system_store.request(post("/x", ""));
+  CAF_CHECK(untrusted.error == http::transport_errc::tls_failed);
+
+  // Trusted CA, but the certificate is for other names than the one dialled.
+  auto other = test::test_pki::make({"10.9.8.7", "elsewhere.example"});
+  fake_http_server wrong_name{ok_json, test::fake_tls{other.cert_pem, other.key_pem}};
+  http::client_options trusting_other;
+  trusting_other.ca_file = test::write_temp_file("djdash-test-ca", other.ca_pem);
+  http::https_client mismatch{wrong_name.base_url(), trusting_other};
+  auto m = mismatch.request(post("/x", ""));
+  CAF_CHECK(m.error == http::transport_errc::tls_failed);
+  auto served = wrong_name.requests();
+  CAF_CHECK_EQUAL(served.size(), 0u);
+  std::remove(trusting.ca_file.c_str());
+  std::remove(trusting_other.ca_file.c_str());
 }

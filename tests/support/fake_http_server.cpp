@@ -12,6 +12,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -22,6 +23,7 @@ namespace djdash::test {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
 std::string fake_request::header(const std::string& lower_name) const {
@@ -67,7 +69,12 @@ fake_request convert(const bhttp::request<bhttp::string_body>& req, int connecti
 } // namespace
 
 struct fake_http_server::impl {
-  explicit impl(fake_handler h) : handler(std::move(h)), acceptor(ioc) {
+  impl(fake_handler h, std::optional<fake_tls> tls) : handler(std::move(h)), acceptor(ioc) {
+    if (tls) {
+      tls_ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+      tls_ctx->use_certificate_chain(net::buffer(tls->cert_pem));
+      tls_ctx->use_private_key(net::buffer(tls->key_pem), ssl::context::pem);
+    }
     tcp::endpoint ep{net::ip::make_address("127.0.0.1"), 0};
     acceptor.open(ep.protocol());
     acceptor.set_option(net::socket_base::reuse_address(true));
@@ -93,14 +100,36 @@ struct fake_http_server::impl {
     }
   }
 
-  // Serves one connection until the peer closes it, a response asks to close, or stop().
   void serve(std::shared_ptr<tcp::socket> sock, int id) {
+    if (tls_ctx) {
+      ssl::stream<tcp::socket&> stream{*sock, *tls_ctx};
+      beast::error_code ec;
+      stream.handshake(ssl::stream_base::server, ec);
+      if (ec) {
+        std::lock_guard<std::mutex> guard{mtx};
+        ++handshake_failures;
+      } else {
+        serve_stream(stream, id);
+      }
+    } else {
+      serve_stream(*sock, id);
+    }
+    std::lock_guard<std::mutex> guard{mtx};
+    beast::error_code ignored;
+    sock->shutdown(tcp::socket::shutdown_both, ignored);
+    sock->close(ignored);
+    live.erase(std::remove(live.begin(), live.end(), sock), live.end());
+  }
+
+  // Serves one connection until the peer closes it, a response asks to close, or stop().
+  template <class Stream>
+  void serve_stream(Stream& stream, int id) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.body_limit(16 * 1024 * 1024);
       beast::error_code ec;
-      bhttp::read(*sock, buffer, parser, ec);
+      bhttp::read(stream, buffer, parser, ec);
       if (ec)
         break;
       auto req = parser.release();
@@ -124,15 +153,10 @@ struct fake_http_server::impl {
       out.body() = std::move(res.body);
       out.keep_alive(req.keep_alive() && !res.close);
       out.prepare_payload();
-      bhttp::write(*sock, out, ec);
+      bhttp::write(stream, out, ec);
       if (ec || !out.keep_alive())
         break;
     }
-    std::lock_guard<std::mutex> guard{mtx};
-    beast::error_code ignored;
-    sock->shutdown(tcp::socket::shutdown_both, ignored);
-    sock->close(ignored);
-    live.erase(std::remove(live.begin(), live.end(), sock), live.end());
   }
 
   fake_response answer(const fake_request& fr) {
@@ -179,6 +203,7 @@ struct fake_http_server::impl {
   }
 
   fake_handler handler;
+  std::unique_ptr<ssl::context> tls_ctx;
   net::io_context ioc;
   tcp::acceptor acceptor;
   uint16_t port = 0;
@@ -187,6 +212,7 @@ struct fake_http_server::impl {
   std::condition_variable stop_cv;
   bool stopped = false;
   int accepted = 0;
+  int handshake_failures = 0;
   std::vector<std::shared_ptr<tcp::socket>> live;
   std::vector<std::thread> workers;
   std::vector<fake_request> received;
@@ -194,7 +220,15 @@ struct fake_http_server::impl {
 
 fake_http_server::fake_http_server(fake_handler handler) {
   try {
-    impl_ = std::make_unique<impl>(std::move(handler));
+    impl_ = std::make_unique<impl>(std::move(handler), std::nullopt);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("fake_http_server: cannot listen: ") + e.what());
+  }
+}
+
+fake_http_server::fake_http_server(fake_handler handler, fake_tls tls) {
+  try {
+    impl_ = std::make_unique<impl>(std::move(handler), std::move(tls));
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("fake_http_server: cannot listen: ") + e.what());
   }
@@ -209,7 +243,8 @@ uint16_t fake_http_server::port() const {
 }
 
 std::string fake_http_server::base_url() const {
-  return "http://127.0.0.1:" + std::to_string(impl_->port);
+  return (impl_->tls_ctx ? "https://127.0.0.1:" : "http://127.0.0.1:")
+         + std::to_string(impl_->port);
 }
 
 std::vector<fake_request> fake_http_server::requests() const {
@@ -220,6 +255,11 @@ std::vector<fake_request> fake_http_server::requests() const {
 int fake_http_server::connections() const {
   std::lock_guard<std::mutex> guard{impl_->mtx};
   return impl_->accepted;
+}
+
+int fake_http_server::failed_handshakes() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx};
+  return impl_->handshake_failures;
 }
 
 void fake_http_server::stop() {

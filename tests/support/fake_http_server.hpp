@@ -53,23 +53,33 @@ struct fake_response {
 
 using fake_handler = std::function<fake_response(const fake_request&)>;
 
+/// Serve HTTPS with this certificate chain and key (PEM; see support/test_pki.hpp).
+struct fake_tls {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class fake_http_server {
 public:
   /// Listens on 127.0.0.1 on an ephemeral port and serves every request with `handler` (called
   /// on the connection's thread; it may block). Throws std::runtime_error if it cannot listen.
   explicit fake_http_server(fake_handler handler);
+  /// The same over TLS: every connection starts with a handshake; base_url() says https.
+  fake_http_server(fake_handler handler, fake_tls tls);
   ~fake_http_server();
   fake_http_server(const fake_http_server&) = delete;
   fake_http_server& operator=(const fake_http_server&) = delete;
 
   uint16_t port() const;
-  /// Returns "http://127.0.0.1:PORT".
+  /// Returns "http://127.0.0.1:PORT" ("https://..." with TLS).
   std::string base_url() const;
 
   /// Returns a copy of every request received so far, in arrival order.
   std::vector<fake_request> requests() const;
   /// Returns how many connections were accepted so far.
   int connections() const;
+  /// Returns how many TLS handshakes failed (a client that rejected the certificate).
+  int failed_handshakes() const;
 
   /// Closes the listener and every connection, cuts short pending delays, joins all threads.
   /// Idempotent; the destructor calls it.
