@@ -20,11 +20,12 @@ struct stripe_connector_options {
   int workers = 2;
   int max_attempts = 3;                             // 5xx, 409, timeouts, connection errors
   std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds attempt_timeout{20000}; // one attempt, connecting included
+  std::chrono::milliseconds attempt_timeout{10000}; // one attempt, connecting included
   std::chrono::milliseconds backoff{500};           // before the 2nd attempt; doubles
   std::chrono::milliseconds max_backoff{4000};
 
-  /// Returns the longest a call can take; callers' request timeouts should exceed it.
+  /// Returns the longest a call can take (31.5 s with the defaults); callers' request timeouts
+  /// should exceed it, or they give up while a retry may still succeed.
   std::chrono::milliseconds worst_case() const;
 };
 
