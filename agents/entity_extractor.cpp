@@ -142,6 +142,9 @@ struct message {
 struct date_result {
   std::vector<year_month_day> dates; // every day the message names as the event day
   bool ambiguous = false;            // a range, two alternatives, "the weekend of", ...
+  // "valentine's day party": the holiday may only be the theme; it counts when nothing else
+  // names the day ("valentines party saturday night" is on the Saturday).
+  std::optional<year_month_day> theme_day;
 };
 
 std::optional<year_month_day> next_month_day(const year_month_day& today, unsigned m, unsigned d) {
@@ -181,7 +184,7 @@ std::optional<year_month_day> with_year(unsigned m, unsigned d, const string& y)
 bool followed_by_alternative(const message& m, std::size_t end) {
   static const regex re = rx(
     "^\\s*(?:or|/|-|to|thru|through|and|&)\\s*(?:the\\s+)?\\d{1,2}(?:st|nd|rd|th)?(?![\\d:])"
-    "(?!\\s*(?:am|pm|a\\.m|p\\.m|[ap]\\b|hours?|hrs?|guests|people|ppl|o'?clock|min))");
+    "(?!\\s*(?:am|pm|a\\.m|p\\.m|[ap]\\b|hours?|hrs?|guests|people|ppl|o'?clock|min|to\\b|til|-|:))");
   return found(after(m.norm, end), re);
 }
 
@@ -376,6 +379,7 @@ date_result find_dates(const message& m) {
         used.add(b, e);
         return;
       }
+      bool theme = found(after(s, e), theme_after);
       std::optional<year_month_day> c;
       auto resolve = [&](year y) -> std::optional<year_month_day> {
         auto base = us_holiday(h.key, y);
@@ -389,6 +393,12 @@ date_result find_dates(const message& m) {
         c = resolve(today.year());
         if (c && sys_days{*c} < sys_days{today})
           c = resolve(today.year() + years{1});
+      }
+      if (theme && !x[1].matched) {
+        used.add(b, e);
+        if (c && !res.theme_day)
+          res.theme_day = c;
+        return;
       }
       add(b, e, c, false);
     });
@@ -411,8 +421,10 @@ date_result find_dates(const message& m) {
     add(b, e, next_day_of_month(today, static_cast<unsigned>(to_int(x[2]))), true);
   });
 
-  if (!res.dates.empty() || res.ambiguous)
+  if (!res.dates.empty() || res.ambiguous) {
+    res.theme_day.reset();
     return res;
+  }
 
   // Softer mentions only count when the message names no calendar day.
   // Weekdays: "friday", "this friday", "next sunday", "sat night".
@@ -487,6 +499,8 @@ date_result find_dates(const message& m) {
     int plus = x[1].matched ? 2 : x[2].matched ? 1 : 0;
     res.dates.push_back(year_month_day{sys_days{today} + days{plus}});
   });
+  if (res.dates.empty() && !res.ambiguous && res.theme_day)
+    res.dates.push_back(*res.theme_day);
   return res;
 }
 
@@ -500,7 +514,7 @@ struct clock_time {
 };
 
 const string time_token_re =
-  "(noon|midnight|midday|(\\d{1,2})(?::([0-5]\\d))?(?:\\s*(a\\.?m\\b\\.?|p\\.?m\\b\\.?)|([ap])\\b)?)";
+  "(noon|midnight|midday|([01]?\\d|2[0-4])(?::([0-5]\\d))?(?:\\s*(a\\.?m\\b\\.?|p\\.?m\\b\\.?)|([ap])\\b)?)";
 
 clock_time parse_token(const smatch& x, int base) {
   clock_time t;
@@ -838,7 +852,7 @@ std::optional<double> find_duration(const message& m) {
     r.push_back({rx("\\b(\\d+(?:\\.\\d+)?)\\s*(?:\\+\\s*)?-?\\s*(?:hours?|hrs?|hr|h)\\b"), 5});
     r.push_back({rx("\\b(?:a\\s+)?half\\s+(?:an?\\s+)?(?:hour|hr)\\b"), 6});
     r.push_back({rx("\\b(?:an|a)\\s+(?:hour|hr)\\b(?!\\s*(?:rate|long drive))"), 7});
-    r.push_back({rx("\\b(\\d+)\\s*(?:minutes?|mins?)\\b"), 8});
+    r.push_back({rx("\\b(\\d+)\\s*-?\\s*(?:minutes?|mins?)\\b"), 8});
     return r;
   }();
   for (const auto& r : rules) {
@@ -951,7 +965,7 @@ std::optional<string> find_event_type(const message& m) {
        "school_dance"},
       {"\\bbirthday\\b|\\bbirthdays\\b|\\bbday\\b|\\bb-day\\b|\\bbirth day\\b|\\bbirthdy\\b|"
        "\\bbirfday\\b|\\bbrithday\\b|\\bsweet\\s*16\\b|\\bturning\\s+\\d{1,3}\\b|"
-       "\\b(?:my|his|her|their|our|your)\\s+\\d{1,3}(?:st|nd|rd|th)\\b(?!\\s+(?:wedding|anniversary|"
+       "\\b(?:my|his|her|their|our|your|\\w+'s)\\s+\\d{1,3}(?:st|nd|rd|th)\\b(?!\\s+(?:wedding|anniversary|"
        "reunion|grade|year|time|annual|season))",
        "birthday"},
       {"\\bgraduation\\b|\\bgrad\\s+(?:party|celebration|bash|open house)\\b|\\bretirement\\b|"
@@ -991,7 +1005,8 @@ std::optional<string> find_event_type(const message& m) {
        "\\b(?:our|my|at\\s+a|at\\s+the)\\s+bar\\b(?!\\s*(?:mitzvah|service|tab|package|area|"
        "cart))|\\bsports\\s+bar\\b|\\bbrewery\\b|\\bbrewing\\b|\\btap\\s*room\\b|\\bpub\\b|"
        "\\blounge\\b|\\bwine\\s+bar\\b|\\bbar\\s*(?:&|and)\\s*grill\\b|\\bresidency\\b|"
-       "\\bhappy\\s+hour\\b|\\b(?:at|@)\\s+(?:the\\s+)?club\\s+(?!house)[a-z]",
+       "\\bhappy\\s+hour\\b|\\b(?:are|own|run|manage|is)\\s+a\\s+(?:bar|pub|lounge|nightclub|club|"
+       "brewery|taproom)\\b|\\b(?:at|@)\\s+(?:the\\s+)?club\\s+(?!house)[a-z]",
        "club"},
       {"\\breception\\b|\\bceremony\\b|\\bcocktail\\s+hour\\b|\\b(?:first|1st)\\s+dance\\b|\\bfiance'?e?\\b|\\bbridal\\b", "wedding"},
       {"\\b(?:the|our|their|a|school'?s?)\\s+formal\\b(?!\\s*(?:attire|dress|wear|gown|suit|"
@@ -1118,6 +1133,9 @@ std::optional<string> find_venue(const message& m) {
       if (pos > 0 && is_alnum(o[pos - 1]) && o[pos] == '@')
         continue;
       if (std::isdigit(static_cast<unsigned char>(v[0])) && v.find(' ') == string::npos)
+        continue;
+      // A venue is a name, not a paragraph of capitalised words.
+      if (v.size() > 80 || std::count(v.begin(), v.end(), ' ') >= 8)
         continue;
       return v;
     }
@@ -1377,8 +1395,8 @@ std::vector<money> find_amounts(const string& s) {
     // Times, dates and counts are not amounts.
     auto rest = after(s, e, 12);
     static const regex not_money =
-      rx("^\\s*(?:am|pm|[ap]\\b|:|/|hours?|hrs?|guests|people|ppl|kids|st\\b|nd\\b|rd\\b|th\\b|%|"
-         "min|minutes|years?)");
+      rx("^\\s*-?\\s*(?:am|pm|[ap]\\b|:|/|hours?|hrs?|h\\b|guests|people|ppl|kids|st\\b|nd\\b|rd\\b|"
+         "th\\b|%|min|minutes|years?|yrs?|" + guest_nouns_re + ")");
     if (!marked && found(rest, not_money))
       return;
     out.push_back({b, e, std::llround(v * 100), marked});
@@ -1451,8 +1469,8 @@ std::optional<long long> find_budget(const message& m) {
        "enough)\\b");
   static const regex proposal_before = rx("\\b(?:is|would|will|could|does)\\s*$");
   for (const auto& a : amounts) {
-    if (a.cents < 2000)
-      continue; // under $20 is not a DJ budget
+    if (a.cents < (a.marked ? 2000 : 10000))
+      continue; // "$15" or a bare "45" is not a DJ budget
     auto cl = clause_before(s, a.begin, 60);
     bool spent = found(cl, quoted) && !found(cl, own_words);
     if (spent)

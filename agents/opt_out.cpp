@@ -36,7 +36,8 @@ const std::regex& footer() {
   static const std::regex re(
     "\\b(?:reply|replying|text|txt|send|respond|msg)\\s+(?:with\\s+)?"
     "(?:stop|stopall|end|quit|cancel|unsubscribe|optout|opt out)\\b"
-    "(?:\\s+(?:to|2|for)\\s+(?:opt\\s*out|unsubscribe|stop|end|cancel|quit|be removed|remove)\\b)?",
+    "(?:\\s+(?:to|2|for)\\s+(?:opt\\s*out|unsubscribe|stop|end|cancel|quit|be removed|remove)\\b)?"
+    "|\\b(?:to|2)\\s+(?:opt\\s*out|unsubscribe|stop|end)\\s+(?:reply|text|txt|send|respond)\\b",
     std::regex::optimize);
   return re;
 }
@@ -72,9 +73,37 @@ const std::regex& plain_request() {
 
 } // namespace
 
+namespace {
+
+/// True if a sentence or clause of `text` is a bare stop keyword ("Wrong number. STOP",
+/// "not interested, unsubscribe"), unless it answers a footer's "reply:" prompt.
+bool keyword_clause(std::string_view text) {
+  static constexpr std::array<std::string_view, 6> clause_keywords = {
+    "stop", "stopall", "stop all", "unsubscribe", "optout", "opt out"};
+  static const std::regex prompt("(?:reply|text|txt|send|respond)(?:\\s+with)?\\s*[:\\-]?\\s*\"?\\s*$",
+                                 std::regex::optimize);
+  auto folded = fold_lower(text);
+  std::size_t begin = 0;
+  while (begin <= folded.size()) {
+    auto end = folded.find_first_of(".,!?;:\n", begin);
+    if (end == std::string::npos)
+      end = folded.size();
+    auto clause = words_only(std::string_view(folded).substr(begin, end - begin));
+    if ((one_of(clause, clause_keywords) || std::regex_match(clause, polite_keyword()))
+        && !std::regex_search(folded.substr(0, begin), prompt))
+      return true;
+    begin = end + 1;
+  }
+  return false;
+}
+
+} // namespace
+
 bool is_opt_out(std::string_view text) {
   auto w = words_only(text);
   if (one_of(w, opt_out_keywords) || std::regex_match(w, polite_keyword()))
+    return true;
+  if (keyword_clause(text))
     return true;
   // Drop keyword footers first, so spam that quotes STOP is not an opt-out, then look for the
   // customer's own request in what is left.

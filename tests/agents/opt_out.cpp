@@ -54,6 +54,9 @@ CAF_TEST(plain language opt - outs) {
     {"quit texting me", true},
     {"lose my number", true},
     {"I said STOP. stop texting me", true},
+    {"Wrong number. STOP", true},
+    {"not interested, unsubscribe", true},
+    {"STOP TEXTING ME!!!", true},
   };
   for (const auto& r : rows) {
     auto got = is_opt_out(r.text);
@@ -72,6 +75,8 @@ CAF_TEST(traps are not opt - outs) {
     {"Vote YES on Measure B for better parks! Reply STOP to opt out", false},
     {"Flash sale 50% off tuxes this weekend. Txt STOP to unsubscribe", false},
     {"Your code is 1234. Reply STOP to end, HELP for help", false},
+    {"Big sale today only! To opt out reply: STOP", false},
+    {"to unsubscribe text END", false},
     {"what time does the party end", false},
     {"we want to end the night with a slow song", false},
     {"don't text me, call me instead at 901-555-0100", false},
