@@ -44,6 +44,12 @@ bool valid_path(const std::string& p) {
             });
 }
 
+// Stripe allows up to 255 characters; printable ASCII keeps the header well formed.
+bool valid_key(const std::string& k) {
+  return k.size() <= 255
+         && std::all_of(k.begin(), k.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
 outbound_request make_request(const worker_state& st, const std::string& method,
                               const std::string& path, const std::string& form,
                               const std::string& key) {
@@ -78,7 +84,7 @@ caf::expected<std::string> call_stripe(worker_state& st, const std::string& meth
                                        const std::string& path, const std::string& form,
                                        std::string key) {
   if ((method != "GET" && method != "POST" && method != "DELETE") || !valid_path(path)
-      || key.size() > 255)
+      || !valid_key(key))
     return make_app_error(app_errc::internal, "malformed Stripe call");
   if (method == "POST" && key.empty())
     key = "djdash-retry-" + crypto::random_token(16);

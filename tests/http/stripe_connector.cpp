@@ -226,6 +226,8 @@ CAF_TEST(malformed calls are refused before anything is sent) {
   CAF_CHECK_EQUAL(path, "internal: malformed Stripe call");
   auto outside = call(h, "GET", "/v2/core/accounts", "", "");
   CAF_CHECK_EQUAL(outside, "internal: malformed Stripe call");
+  auto key = call(h, "POST", "/v1/accounts", "", "k\r\nX-Injected: 1");
+  CAF_CHECK_EQUAL(key, "internal: malformed Stripe call");
   auto reqs = srv.requests();
   CAF_CHECK_EQUAL(reqs.size(), 0u);
 }
