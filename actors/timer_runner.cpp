@@ -55,6 +55,20 @@ void fire(runner* self, const json& timer) {
             });
     return;
   }
+  if (kind == "sms_send_draft" && timer["payload"].is_object()
+      && timer["payload"].value("key", std::string{}).find('|') != std::string::npos) {
+    // The SMS conversation sends its draft; claiming it there retires this timer, so the DJ's
+    // own send or cancel and this one never both go out.
+    auto key = timer["payload"]["key"].get<std::string>();
+    self->request(self->state.router, std::chrono::seconds(60), entity_atom_v,
+                  entity_ref{"sms_conversation", key},
+                  caf::make_message(twilio_atom_v, timer["target_id"].get<std::string>()))
+      .then([](const std::string&) {},
+            [=](caf::error& err) {
+              log().warn("sending the SMS draft of {} failed: {}", org, error_message(err));
+            });
+    return;
+  }
   // A kind no handler knows (written by a newer node, say): mark it done rather than spin.
   log().warn("timer kind {} has no handler; completing it", kind);
   self->request(self->state.db, std::chrono::seconds(30),

@@ -13,7 +13,8 @@ namespace djdash::actors {
 
 /// Spawns the timer runner: every `cfg.timer_poll_ms` it claims due timers through `db` and
 /// delivers them. Kinds: `hold_expiry` → the organization releases the hold;
-/// `invoice_overdue`, `followup_reminder` → a notification (and a follow-up task) for the DJ.
+/// `invoice_overdue`, `followup_reminder` → a notification (and a follow-up task) for the DJ;
+/// `sms_send_draft` → the SMS conversation (payload.key) sends the draft reply through Twilio.
 caf::actor spawn_timer_runner(caf::actor_system& sys, const entity_settings& cfg, db_actor db,
                               caf::actor router);
 
