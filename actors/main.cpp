@@ -17,6 +17,7 @@
 #include "actors/node_router.hpp"
 #include "actors/organization.hpp"
 #include "actors/password_hasher.hpp"
+#include "actors/sms_conversation.hpp"
 #include "actors/timer_runner.hpp"
 #include "config/app_config.hpp"
 #include "config/logging.hpp"
@@ -24,6 +25,7 @@
 #include "http/agent_routes.hpp"
 #include "http/auth_routes.hpp"
 #include "http/client/stripe_connector.hpp"
+#include "http/client/twilio_connector.hpp"
 #include "http/contact_routes.hpp"
 #include "http/contract_routes.hpp"
 #include "http/cors.hpp"
@@ -34,6 +36,7 @@
 #include "http/public_routes.hpp"
 #include "http/quote_routes.hpp"
 #include "http/server.hpp"
+#include "http/sms_routes.hpp"
 #include "http/task_routes.hpp"
 #include "persistence/admin_tools.hpp"
 #include "persistence/db_pool.hpp"
@@ -152,14 +155,18 @@ int run_node(const settings& cfg) {
   caf_cfg.load<caf::io::middleman>();
   caf::actor_system sys{caf_cfg};
   auto db = persistence::spawn_db_pool(sys, cfg.database, true);
+  auto twilio = http::spawn_twilio_connector(sys, cfg);
   // The SMS classifier trains its model from the embedded corpus here (about a second). No LLM
   // backend is wired yet: the local model answers alone.
   auto classifier = agents::spawn_classifier(sys, cfg, llm_actor{});
   actors::entity_services entity_svc;
   entity_svc.classifier = classifier;
-  auto registry = actors::spawn_entity_registry(sys, cfg.entities, db,
-                                                {{"organization", actors::spawn_organization}},
-                                                entity_svc);
+  entity_svc.twilio = twilio;
+  auto registry = actors::spawn_entity_registry(
+    sys, cfg.entities, db,
+    {{"organization", actors::spawn_organization},
+     {"sms_conversation", actors::spawn_sms_conversation}},
+    entity_svc);
   auto router = actors::spawn_node_router(sys, registry);
   auto passwords = actors::spawn_password_hasher(sys, 2);
   auto stripe = http::spawn_stripe_connector(sys, cfg);
@@ -171,8 +178,8 @@ int run_node(const settings& cfg) {
     self->request(registry, std::chrono::seconds(10), drain_atom_v)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
     for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry,
-                    caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(stripe),
-                    caf::actor_cast<caf::actor>(classifier)})
+                    caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(twilio),
+                    caf::actor_cast<caf::actor>(stripe), caf::actor_cast<caf::actor>(classifier)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
   if (!schema_is_servable(sys, db)) {
@@ -186,6 +193,7 @@ int run_node(const settings& cfg) {
   svc.db = db;
   svc.passwords = passwords;
   svc.router = router;
+  svc.twilio = twilio;
   svc.stripe = stripe;
   svc.cfg = &cfg;
   svc.classifier = classifier;
@@ -203,6 +211,7 @@ int run_node(const settings& cfg) {
   http::add_quote_routes(routes, svc);
   http::add_invoice_routes(routes, svc);
   http::add_agent_routes(routes, svc);
+  http::add_sms_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};
   server.stop_on_signals([draining] {
     draining->store(true);
