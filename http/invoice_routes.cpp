@@ -3,6 +3,7 @@
 #include "config/settings.hpp"
 #include "http/actor_bridge.hpp"
 #include "http/auth_context.hpp"
+#include "http/checkout.hpp"
 #include "http/error_response.hpp"
 #include "http/json_body.hpp"
 #include "http/paging.hpp"
@@ -53,20 +54,63 @@ void patch_invoice(const node_services& svc, request& req, const responder& rsp)
   run_org_op(svc, req, rsp, "invoices.update", "member", *body, 200);
 }
 
-/// Payment links come with the payments capability (Stripe Checkout on the org's connected
-/// account). Until then a payable invoice answers a clear 409, never a made-up URL; 404 and the
-/// invoice's own state (draft, paid, void) are still checked first.
+/// Where Stripe sends the payer back: the body's return_url, else the invoice's page under the
+/// public URL; empty when neither is known.
+std::string invoice_return_url(const node_services& svc, const json& body, const std::string& id) {
+  if (body.contains("return_url") && body["return_url"].is_string())
+    return body["return_url"].get<std::string>();
+  auto base = svc.cfg->public_url;
+  while (!base.empty() && base.back() == '/')
+    base.pop_back();
+  return base.empty() ? std::string{} : base + "/invoices/" + id + "/paid";
+}
+
+/// A Stripe Checkout link for what the invoice takes now (the deposit first, then the rest),
+/// paid to the organization's connected account. The invoice (404, draft/paid/void: 409) is
+/// checked first, then whether payments can be taken at all (409 with the reason).
 void checkout_invoice(const node_services& svc, request& req, const responder& rsp) {
   if (!uuid_param(req, "id", rsp, "invoice"))
     return;
   auto who = authenticate(req, *svc.cfg, rsp);
   if (!who)
     return;
-  ask(*svc.sys, svc.db, std::chrono::milliseconds(svc.cfg->http.request_deadline_ms), rsp,
-      [](std::string&) {
-        return error_response(app_errc::conflict, "payments are not configured (Stripe)");
-      },
-      db_call{"invoices.checkout", who->scope("member"), json{{"id", req.params["id"]}}.dump()});
+  json body = json::object();
+  if (!req.body.empty()) {
+    auto parsed = json_object_body(req, rsp);
+    if (!parsed)
+      return;
+    body = *parsed;
+    for (auto& [key, value] : body.items())
+      if (key != "return_url" || !value.is_string() || value.get<std::string>().size() > 2000)
+        return rsp(error_response(app_errc::bad_request,
+                                  "the body may only hold return_url (an http(s) URL)"));
+  }
+  auto id = req.params["id"];
+  ask_chain(
+    *svc.sys, svc.db, std::chrono::milliseconds(svc.cfg->http.request_deadline_ms), rsp,
+    [svc, body, id, org = who->org_id](caf::event_based_actor*, responder rsp, std::string& out) {
+      auto invoice = json::parse(out);
+      checkout_args a{org,
+                      "invoice",
+                      id,
+                      invoice["amount_due_cents"].get<int64_t>(),
+                      invoice["currency"].get<std::string>(),
+                      false,
+                      "Invoice " + invoice["number"].get<std::string>(),
+                      invoice_return_url(svc, body, id)};
+      if (a.return_url.empty() && !svc.cfg->secrets.stripe_secret_key.empty())
+        return rsp(error_response(app_errc::bad_request,
+                                  "return_url is required (no public URL is configured)"));
+      start_checkout(svc, a, [rsp, a](caf::expected<checkout_result> r) {
+        if (!r)
+          return rsp(error_response(r.error()));
+        rsp(json_response(200, {{"url", r->url},
+                                {"session_id", r->session_id},
+                                {"amount_cents", a.amount_cents},
+                                {"currency", a.currency}}));
+      });
+    },
+    db_call{"invoices.checkout", who->scope("member"), json{{"id", id}}.dump()});
 }
 
 constexpr auto invoice_schema = R"({"type":"object","properties":{
@@ -133,9 +177,15 @@ void add_invoice_routes(route_table& routes, node_services svc) {
                        "billing", true, {200, 400, 401, 403, 404, 409}, invoice_patch_schema,
                        invoice_schema});
   routes.add("POST", "/api/invoices/{id}/checkout", bind(svc, checkout_invoice),
-             route_doc{"A payment link for a sent invoice; 409 until payments (Stripe) are "
-                       "configured",
-                       "billing", true, {409, 401, 403, 404}, "", ""});
+             route_doc{"A Stripe Checkout link for what a sent invoice takes now (deposit, then "
+                       "the rest), paid to the organization's connected account; optional body "
+                       "{return_url}; 409 when Stripe or the organization's account cannot take "
+                       "payments yet",
+                       "billing", true, {200, 400, 401, 403, 404, 409, 502, 504},
+                       R"({"type":"object","properties":{"return_url":{"type":"string"}}})",
+                       R"({"type":"object","properties":{"url":{"type":"string"},)"
+                       R"("session_id":{"type":"string"},"amount_cents":{"type":"integer"},)"
+                       R"("currency":{"type":"string"}}})"});
 }
 
 } // namespace djdash::http

@@ -253,7 +253,7 @@ struct current_row {
   int64_t deposit = 0;
 };
 
-current_row lock(pqxx::transaction_base& tx, const std::string& id) {
+current_row lock_invoice(pqxx::transaction_base& tx, const std::string& id) {
   auto rows = tx.exec_params("select status, version, total_cents, deposit_cents from invoices"
                              " where organization_id = app_org_id() and id = $1::uuid for update",
                              id);
@@ -305,7 +305,7 @@ json update(pqxx::transaction_base& tx, const db_scope&, const json& args) {
   auto notes = arg_opt_notes(args);
   auto contact = arg_opt_uuid(args, "contact_id");
   auto event = arg_opt_uuid(args, "event_id");
-  auto row = lock(tx, *id);
+  auto row = lock_invoice(tx, *id);
   if (args.contains("version") && version != row.version)
     throw op_error(app_errc::conflict, "the invoice changed since you read it; reload and retry");
   if (status)
@@ -348,6 +348,8 @@ json checkout(pqxx::transaction_base& tx, const db_scope&, const json& args) {
     throw op_error(app_errc::conflict, "send the invoice before taking a payment");
   if (status != "sent")
     throw op_error(app_errc::conflict, "a " + status + " invoice takes no payment");
+  if (invoice["amount_due_cents"].get<int64_t>() <= 0)
+    throw op_error(app_errc::conflict, "nothing is due on this invoice");
   return invoice;
 }
 
