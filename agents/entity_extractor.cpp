@@ -209,18 +209,24 @@ bool preceded_by_negation(const message& m, std::size_t begin) {
 std::optional<std::pair<year_month_day, std::size_t>>
 weekday_qualifier(const message& m, std::size_t begin, year_month_day d) {
   static const regex re =
-    rx("\\b" + weekdays_long_re + "\\s+(before|after)\\s+(?:the\\s+)?$");
+    rx("\\b(day|" + weekdays_long_re.substr(1, weekdays_long_re.size() - 2) +
+       ")\\s+(before|after)\\s+(?:the\\s+)?$");
   auto b = before(m.norm, begin);
   smatch sm;
   if (!std::regex_search(b, sm, re))
     return std::nullopt;
-  unsigned wd = weekday_of(sm[1].str());
-  if (wd > 6)
-    return std::nullopt;
+  auto step = sm[2].str() == "before" ? days{-1} : days{1};
   sys_days x{d};
-  do {
-    x += sm[2].str() == "before" ? days{-1} : days{1};
-  } while (weekday{x}.c_encoding() != wd);
+  if (sm[1].str() == "day") {
+    x += step; // "the day after christmas"
+  } else {
+    unsigned wd = weekday_of(sm[1].str());
+    if (wd > 6)
+      return std::nullopt;
+    do {
+      x += step;
+    } while (weekday{x}.c_encoding() != wd);
+  }
   return std::make_pair(year_month_day{x}, begin - (b.size() - sm.position(0)));
 }
 
@@ -987,7 +993,10 @@ std::optional<string> find_event_type(const message& m) {
        "party|day|dance)\\b|\\b(?:father|daddy|mother)\\s+(?:daughter|son)\\s+dance\\b|"
        "\\bcar\\s+show\\b|\\bfashion\\s+show\\b|\\bcharity\\b",
        "other"},
-      {"\\bcorporate\\b|\\bcompany\\b|\\boffice\\s+(?:party|holiday|christmas|event|picnic)\\b|"
+      {"\\bcorporate\\b|\\b(?:our|my|their|the|a|your)\\s+company\\b(?!\\s+(?:that|who|which|we|you))|"
+       "\\bcompany\\s+(?:party|event|picnic|holiday|christmas|outing|function|dinner|retreat|offsite|"
+       "meeting|celebration|gathering|mixer|wide)\\b|\\b(?:for|at)\\s+(?:our|my|the|their)\\s+(?:office|"
+       "team|staff|firm|department|dept|employees|coworkers|workplace)\\b|\\boffice\\s+(?:party|holiday|christmas|event|picnic)\\b|"
        "\\bwork\\s+(?:party|event|function|holiday|christmas|picnic)\\b|\\bholiday\\s+party\\b|"
        "\\bemployees?\\b|\\bstaff\\s+(?:party|event|appreciation|holiday)\\b|\\bteam\\s+"
        "(?:building|event|party|outing)\\b|\\b(?:client|customer)\\s+appreciation\\b|"
@@ -1006,7 +1015,7 @@ std::optional<string> find_event_type(const message& m) {
        "cart))|\\bsports\\s+bar\\b|\\bbrewery\\b|\\bbrewing\\b|\\btap\\s*room\\b|\\bpub\\b|"
        "\\blounge\\b|\\bwine\\s+bar\\b|\\bbar\\s*(?:&|and)\\s*grill\\b|\\bresidency\\b|"
        "\\bhappy\\s+hour\\b|\\b(?:are|own|run|manage|is)\\s+a\\s+(?:bar|pub|lounge|nightclub|club|"
-       "brewery|taproom)\\b|\\b(?:at|@)\\s+(?:the\\s+)?club\\s+(?!house)[a-z]",
+       "brewery|taproom)\\b|\\b(?:at|@)\\s+(?:the\\s+)?club\\s+(?!house)[a-z0-9]",
        "club"},
       {"\\breception\\b|\\bceremony\\b|\\bcocktail\\s+hour\\b|\\b(?:first|1st)\\s+dance\\b|\\bfiance'?e?\\b|\\bbridal\\b", "wedding"},
       {"\\b(?:the|our|their|a|school'?s?)\\s+formal\\b(?!\\s*(?:attire|dress|wear|gown|suit|"
@@ -1050,8 +1059,33 @@ bool bad_venue_head(const string& w) {
   return false;
 }
 
+/// An all-caps text in title case with grammar words lower-case ("AT THE PEABODY" -> "at the
+/// Peabody"), so the capitalised-name rule can read it. Same length and offsets as the input.
+string title_case(const string& lower) {
+  static const regex grammar = rx(
+    "^(?:at|the|on|in|for|of|and|to|a|an|with|we|is|are|our|my|your|from|by|or|but|so|if|it|be|"
+    "will|this|that|near|around|about|am|pm|me|you|us|do|can|have|has|was|were|its|it's|im|i'm)$");
+  string out = lower;
+  std::size_t i = 0;
+  while (i < out.size()) {
+    if (!std::isalpha(static_cast<unsigned char>(out[i]))) {
+      ++i;
+      continue;
+    }
+    auto j = i;
+    while (j < out.size() && (std::isalpha(static_cast<unsigned char>(out[j])) || out[j] == '\''))
+      ++j;
+    if (!std::regex_match(out.substr(i, j - i), grammar))
+      out[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[i])));
+    i = j;
+  }
+  return out;
+}
+
 std::optional<string> find_venue(const message& m) {
-  const auto& o = m.orig;
+  // In an all-caps text capitalisation says nothing: read a title-cased copy, answer as written.
+  const string titled = m.all_caps ? title_case(m.lower) : string();
+  const auto& o = m.all_caps ? titled : m.orig;
   // Words that name a kind of place ("hall", "park"): they end a venue name.
   static const string nouns =
     "(?:hotel|hall|ballroom|center|centre|club|country club|barn|farm|park|church|chapel|brewery|"
@@ -1066,8 +1100,7 @@ std::optional<string> find_venue(const message& m) {
     "(?:\\b[Aa]t|@|\\b[Vv]enue(?:\\s+is|\\s+will\\s+be|:)|\\b[Ll]ocation(?:\\s+is|:)|\\b[Hh]eld\\s+at)"
     "\\s+(?:the\\s+)?((?:\\d{1,6}\\s+)?[A-Z][\\w'&\\x80-\\xff-]*(?:\\s+(?:(?:of|the|de|la|del|&)\\s+)?"
     "[A-Z0-9][\\w'&\\x80-\\xff-]*)*)");
-  if (!m.all_caps) {
-    std::smatch x;
+  {
     auto it = std::sregex_iterator(o.begin(), o.end(), capitalised);
     for (; it != std::sregex_iterator(); ++it) {
       string v = (*it)[1];
@@ -1096,8 +1129,11 @@ std::optional<string> find_venue(const message& m) {
             j = v.size();
           string w = v.substr(i, j - i);
           bool digits = !w.empty() && std::isdigit(static_cast<unsigned char>(w[0]));
-          bool numbered_ok = digits && std::regex_match(ascii_lower(prev), numbered)
-                             && w.find_first_not_of("0123456789") == string::npos;
+          char next = vb + j < o.size() ? o[vb + j] : ' ';
+          bool plain_number = digits && w.find_first_not_of("0123456789") == string::npos
+                              && next != '/' && next != ':' && next != '-' && next != '.';
+          bool numbered_ok = plain_number && (std::regex_match(ascii_lower(prev), numbered)
+                                              || (kept.find(' ') == string::npos && w.size() >= 2));
           if (!first_word && (bad_venue_head(w) || (digits && !numbered_ok))) {
             cut = true;
             break;
@@ -1137,7 +1173,7 @@ std::optional<string> find_venue(const message& m) {
       // A venue is a name, not a paragraph of capitalised words.
       if (v.size() > 80 || std::count(v.begin(), v.end(), ' ') >= 8)
         continue;
-      return v;
+      return m.all_caps ? m.orig.substr(vb, v.size()) : v;
     }
   }
   // Lower-case texts: "at the peabody hotel", "venue is overton park shell".
@@ -1173,10 +1209,7 @@ std::optional<string> find_venue(const message& m) {
     (void)start;
     if (!ok)
       continue;
-    string v = o.substr(b, len);
-    if (m.all_caps && v.compare(0, 4, "THE ") == 0)
-      v = v.substr(4);
-    return v;
+    return m.orig.substr(b, len);
   }
   return std::nullopt;
 }
