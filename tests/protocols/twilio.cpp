@@ -170,7 +170,7 @@ CAF_TEST(an empty token or header never validates and a truncated signature fail
   CAF_CHECK(!twilio::validate_request_with_body("tok", sig, url, "{}"));  // no bodySHA256
 }
 
-CAF_TEST(form parsing decodes plus, escapes and repeated keys) {
+CAF_TEST(form parsing decodes plus and escapes and keeps repeated keys) {
   auto p = twilio::parse_form("Body=Hi%21+there+%2B1&To=%2B15550001111&Tag=b&Tag=a&empty=&flag"
                               "&&bad=%zz%4");
   CAF_REQUIRE_EQUAL(p.size(), 7u);
