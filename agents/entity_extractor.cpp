@@ -298,8 +298,47 @@ date_result find_dates(const message& m) {
     }
     if (check_alt && followed_by_alternative(m, e))
       res.ambiguous = true;
+    static const regex weekend_next = rx("^\\s*(?:weekend|wknd)\\b");
+    if (found(after(s, e, 12), weekend_next)) {
+      res.ambiguous = true; // "the 4th of july weekend"
+      return;
+    }
     res.dates.push_back(*d);
   };
+
+  // "the second saturday in may", "last friday of october"
+  static const regex nth_weekday =
+    rx("\\b(1st|2nd|3rd|4th|5th|last)\\s+" + weekdays_long_re + "\\s+(?:in|of)\\s+" + months_re +
+       "\\b(?:\\s*,?\\s*(\\d{4})\\b)?");
+  each_match(s, nth_weekday, [&](const smatch& x) {
+    auto b = static_cast<std::size_t>(x.position(0));
+    auto e = b + static_cast<std::size_t>(x.length(0));
+    unsigned wd = weekday_of(x[2]), mo = month_of(x[3]);
+    if (wd > 6 || mo == 0)
+      return;
+    auto on = [&](year y) -> std::optional<year_month_day> {
+      weekday w{wd};
+      year_month_day r;
+      if (x[1].str() == "last")
+        r = year_month_day{sys_days{year_month_weekday_last{y, month{mo}, weekday_last{w}}}};
+      else {
+        year_month_weekday ymw{y, month{mo}, w[static_cast<unsigned>(x[1].str()[0] - '0')]};
+        if (!ymw.ok())
+          return std::nullopt;
+        r = year_month_day{sys_days{ymw}};
+      }
+      return r;
+    };
+    std::optional<year_month_day> c;
+    if (x[4].matched)
+      c = on(year{to_int(x[4])});
+    else {
+      c = on(today.year());
+      if (!c || sys_days{*c} < sys_days{today})
+        c = on(today.year() + years{1});
+    }
+    add(b, e, c, false);
+  });
 
   // 2027-06-14
   static const regex iso = rx("\\b(\\d{4})-(\\d{1,2})-(\\d{1,2})\\b");
@@ -749,12 +788,27 @@ time_hours find_times(const message& m) {
   });
   // Bare hours after a start cue: "at 7", "@8", "starts around 9", "7 o'clock".
   static const regex cued = rx(
-    "(?:@\\s*|\\b(?:at|around|from|to|do|start(?:s|ing)?(?:\\s+at)?|begin(?:s|ning)?(?:\\s+at)?|"
+    "(?:@\\s*|\\b(?:at|around|from|start(?:s|ing)?(?:\\s+at)?|begin(?:s|ning)?(?:\\s+at)?|"
     "kick(?:s|ing)?\\s+off(?:\\s+at)?|going\\s+at)\\s+(?:about\\s+|around\\s+|approx\\s+|~\\s*)?)"
     "(\\d{1,2})(\\s*o'?\\s*clock)?\\b(?![:/\\d.,]|\\s*(?:st|nd|rd|th|guests?|people|ppl|hours?|hrs?|"
     "min|minutes|kids|adults|persons|%|k\\b|dollars|bucks|years?|yrs?|am|pm|a\\.m|p\\.m|[ap]\\b|"
     "-|to\\b|of\\b|" + months_re.substr(1, months_re.size() - 2) + "))"
     "|\\b(\\d{1,2})\\s*o'?\\s*clock\\b");
+  // "push the start to 7", "cancel the 7pm start and do 8": only where the clause ends there.
+  static const regex to_do = rx(
+    "\\b(?:to|do)\\s+(\\d{1,2})(?:\\s*o'?\\s*clock)?\\b(?=\\s*(?:$|[.,!?;)]|instead\\b|then\\b|"
+    "please\\b|pls\\b|and\\b|start\\b|ok\\b|okay\\b))");
+  each_match(s, to_do, [&](const smatch& x) {
+    auto b = static_cast<std::size_t>(x.position(1));
+    auto e = static_cast<std::size_t>(x.position(0) + x.length(0));
+    if (b > 0 && s[b - 1] == '$')
+      return;
+    clock_time t;
+    t.h = to_int(x[1]);
+    if (t.h > 23)
+      return;
+    consider(b, e, t);
+  });
   each_match(s, cued, [&](const smatch& x) {
     auto num = x[1].matched ? 1 : 3;
     auto b = static_cast<std::size_t>(x.position(num));
@@ -851,6 +905,8 @@ std::optional<double> find_duration(const message& m) {
     // 3: "an hour and a half" 4: "2 hours 30 min" 5: "4 hrs", "4-hour", "2.5 hours"
     // 6: "half an hour" 7: "an hour" 8: "45 min"
     r.push_back({rx("\\b(\\d+(?:\\.\\d+)?)\\s*(?:-|to|or)\\s*(\\d+(?:\\.\\d+)?)\\s*(?:hours?|hrs?|hr)\\b"), 0});
+    // 9: "2 sets of 45 minutes", "two 1 hour sets"
+    r.push_back({rx("\\b(\\d)\\s+(?:sets|blocks)\\s+of\\s+(\\d+)\\s*-?\\s*(minutes?|mins?|hours?|hrs?)\\b"), 9});
     r.push_back({rx("\\b(\\d+)\\s+(?:and|&|n)\\s+(?:a\\s+)?half\\s*(?:hours?|hrs?)\\b"), 1});
     r.push_back({rx("\\b(\\d+)\\s+1/2\\s*(?:hours?|hrs?)\\b"), 2});
     r.push_back({rx("\\b(?:(?:an?|1)\\s+)?(?:hour|hr)\\s+(?:and|&|n)\\s+(?:a\\s+)?half\\b"), 3});
@@ -865,6 +921,13 @@ std::optional<double> find_duration(const message& m) {
     each_match(s, r.re, [&](const smatch& x) {
       switch (r.kind) {
         case 0: add(x, 0, true); break;
+        case 9: {
+          double each = to_int(x[2]);
+          if (x[3].str()[0] == 'm')
+            each /= 60.0;
+          add(x, to_int(x[1]) * each, false);
+          break;
+        }
         case 1: case 2: add(x, to_int(x[1]) + 0.5, false); break;
         case 3: add(x, 1.5, false); break;
         case 4: add(x, to_int(x[1]) + to_int(x[2]) / 60.0, false); break;

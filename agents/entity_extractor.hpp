@@ -22,15 +22,21 @@ using sys_seconds = std::chrono::time_point<std::chrono::system_clock, std::chro
 ///   next 14th; "friday" / "this friday" is the next Friday (today counts); "next friday" is
 ///   Friday a week out when said on a Thursday or Friday, and is left out when said on any other
 ///   day (ambiguous); today / tonight / tomorrow; US holidays (us_holiday() keys) in their next
-///   occurrence. Left out when two different days are named, for ranges ("june 14-15"), for
-///   "the weekend of ...", "around / after / before <date>", and "<holiday> weekend".
+///   occurrence; "the friday before memorial day", "the day after christmas". A holiday that
+///   names a party's theme ("valentines party saturday night", "christmas party") yields to
+///   another named day, and christmas / halloween / easter / st patrick's themes never give a
+///   date. Weekdays, today and tomorrow count only when no calendar day is named. Left out when
+///   two different days are named, for ranges ("june 14-15"), for "the weekend of ...",
+///   "around / after / before <date>", "<holiday> weekend", "every saturday".
 /// - `time` "HH:MM" (24 h): the start time. Without am/pm, hours 1-11 are read as pm (DJ events
 ///   start in the afternoon or evening) unless the message speaks of morning / brunch; 12 is noon.
 ///   A range's start wins over single times; times introduced by until / end / setup / arrive are
-///   not start times; a ceremony time only when nothing else is given.
+///   not start times; a ceremony time only when nothing else is given; a changed start ("move it
+///   to 8", "cancel the 7pm start and do 8") replaces the earlier one.
 /// - `hours` number: hours of DJ service ("4 hrs", "an hour and a half", "45 min" -> 0.75, or the
-///   length of a time range "6pm to midnight" -> 6). Not durations of driving, setup, ceremony,
-///   response windows ("in 2 hours"), or extras ("an extra hour"). Left out for "3-4 hours".
+///   length of a time range "6pm to midnight" -> 6, or of a start and an end "7pm start, done by
+///   11"). Not durations of driving, setup, ceremony, response windows ("in 2 hours"), or extras
+///   ("an extra hour"). Left out for "3-4 hours".
 /// - `guests` integer ("150 guests", "about two hundred people", "party of 80", "50 adults and 20
 ///   kids" -> 70). Left out for ranges ("100-150 people").
 /// - `event_type`: wedding, corporate, birthday, school_dance, quinceanera, mitzvah,

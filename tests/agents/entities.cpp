@@ -156,6 +156,8 @@ CAF_TEST(dates resolve against now in the org timezone) {
     {"next tuesday", monday, chicago, {{"date", "2027-05-11"}}, {}},
     {"next saturday?", friday, "America/Los_Angeles", {{"date", "2027-01-23"}}, {}},
     {"saturday the 16th", wednesday, chicago, {{"date", "2027-10-16"}}, {}},
+    {"the second saturday in may", monday, chicago, {{"date", "2027-05-08"}}, {}},
+    {"last friday of october", monday, chicago, {{"date", "2027-10-29"}}, {}},
     {"next sunday for a graduation party", saturday, chicago, {{"date", "2027-06-27"}}, {}},
     // relative words
     {"tomorrow night?", monday, chicago, {{"date", "2027-05-04"}}, {}},
@@ -236,6 +238,7 @@ CAF_TEST(dates that are not one day are left out) {
     {"is Labor Day weekend open?", monday, chicago, {}, {"date"}},
     {"the weekend of the 16th", wednesday, chicago, {}, {"date"}},
     {"this weekend?", monday, chicago, {}, {"date"}},
+    {"its on the 4th of july weekend", monday, chicago, {}, {"date"}},
     {"halloween party at my house", monday, chicago, {}, {"date"}},
     {"I'll send the deposit tomorrow", monday, chicago, {}, {"date"}},
     {"our brewery needs a DJ saturday nights", monday, chicago, {}, {"date"}},
@@ -288,6 +291,7 @@ CAF_TEST(hours of dj service) {
     {"2 and a half hours", monday, chicago, {{"hours", 2.5}}, {}},
     {"2.5 hrs", monday, chicago, {{"hours", 2.5}}, {}},
     {"half an hour", monday, chicago, {{"hours", 0.5}}, {}},
+    {"can you do 2 sets of 45 minutes", monday, chicago, {{"hours", 1.5}}, {"time"}},
     {"6:30 pm start, done by 10:30", monday, chicago, {{"hours", 4}, {"time", "18:30"}}, {}},
     // durations that are not DJ service
     {"a 2 hour drive from memphis", monday, chicago, {}, {"hours"}},

@@ -161,6 +161,22 @@ const std::vector<probe> cross_org_probes{
    "forbidden"},
   {"DELETE", "/api/events/{b_contract_event}", "", org_hdr::none, 404, "not_found"},
   {"DELETE", "/api/events/{b_contract_event}", "", org_hdr::target, 403, "forbidden"},
+  // sms: B's conversations and B's draft reply (seeded through the owner role)
+  {"GET", "/api/sms/conversations", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/sms/conversations/{b_sms_conversation}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/sms/conversations/{b_sms_conversation}", "", org_hdr::target, 403, "forbidden"},
+  {"PATCH", "/api/sms/conversations/{b_sms_conversation}/drafts/{b_sms_draft}",
+   R"({"body": "owned by {a_org}"})", org_hdr::none, 404, "not_found"},
+  {"PATCH", "/api/sms/conversations/{b_sms_conversation}/drafts/{b_sms_draft}",
+   R"({"body": "owned by {a_org}"})", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/sms/conversations/{b_sms_conversation}/drafts/{b_sms_draft}/send", "",
+   org_hdr::none, 404, "not_found"},
+  {"POST", "/api/sms/conversations/{b_sms_conversation}/drafts/{b_sms_draft}/send", "",
+   org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/sms/conversations/{b_sms_conversation}/drafts/{b_sms_draft}/cancel", "",
+   org_hdr::none, 404, "not_found"},
+  {"POST", "/api/sms/conversations/{b_sms_conversation}/drafts/{b_sms_draft}/cancel", "",
+   org_hdr::target, 403, "forbidden"},
 };
 
 /// Routes a plain member of org A may not use in A (always sent with X-Organization-Id: A).
@@ -393,6 +409,38 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
     t.ids["contract_token"] = sent->json().value("token", "");
   }
 
+  // sms rows for the attack to find: a conversation with a draft reply, through the owner role.
+  for (auto& t : tenants) {
+    auto ids = test::as_platform_owner(s.db.owner_url(), [&](pqxx::work& tx) {
+      auto conv = tx.exec_params1("insert into sms_conversations (organization_id, customer_phone)"
+                                  " values ($1::uuid, '+14155550123') returning id",
+                                  t.org_id())[0]
+                    .as<std::string>();
+      auto draft = tx.exec_params1("insert into sms_messages (organization_id, conversation_id,"
+                                   " direction, body, status) values ($1::uuid, $2::uuid, 'out',"
+                                   " 'Isolation draft', 'draft') returning id",
+                                   t.org_id(), conv)[0]
+                     .as<std::string>();
+      tx.commit();
+      return std::make_pair(conv, draft);
+    });
+    t.ids["sms_conversation"] = ids.first;
+    t.ids["sms_draft"] = ids.second;
+  }
+
+  // crowd requests for the attack to find: a free song request on each request page.
+  for (auto& t : tenants) {
+    auto rules = api.call("PATCH", "/api/organizations/current",
+                          json{{"settings", {{"minimum_amounts", {{"song", 0}}}}}},
+                          t.owner.auth());
+    DJ_EXPECT_STATUS(rules, 200, "free songs " << t.label);
+    auto req = api.call("POST", "/api/crowd-request/submit",
+                        json{{"org_slug", t.owner.org_slug}, {"kind", "song"},
+                             {"song_title", "Isolation " + t.label}, {"amount_cents", 0}});
+    DJ_EXPECT_STATUS(req, 201, "seed crowd request " << t.label);
+    t.ids["crowd_request"] = req->json().value("request_id", "");
+  }
+
   // Before.
   std::map<std::string, org_snapshot> before;
   for (auto& t : tenants)
@@ -492,6 +540,25 @@ CAF_TEST(users of one organization can neither read nor change another and nothi
     CAF_CHECK_EQUAL(invoice.value("version", int64_t{-1}), 2);
     auto q = api.get("/api/quotes/" + t.ids["quote"], t.owner.auth());
     DJ_EXPECT_STATUS(q, 200, "seeded quote of " << t.label);
+  }
+  // The seeded SMS drafts are still unsent drafts with their own text.
+  for (auto& t : tenants) {
+    auto c = api.get("/api/sms/conversations/" + t.ids["sms_conversation"], t.owner.auth());
+    DJ_EXPECT_STATUS(c, 200, "seeded sms conversation of " << t.label);
+    auto conv = c->json();
+    auto draft = conv["messages"].is_array() && conv["messages"].size() == 1
+                   ? conv["messages"][0]
+                   : json::object();
+    CAF_CHECK_EQUAL(draft.value("status", ""), "draft");
+    CAF_CHECK_EQUAL(draft.value("body", ""), "Isolation draft");
+  }
+  // The seeded crowd requests are still queued and unchanged.
+  for (auto& t : tenants) {
+    auto r = api.get("/api/crowd-requests/" + t.ids["crowd_request"], t.owner.auth());
+    DJ_EXPECT_STATUS(r, 200, "seeded crowd request of " << t.label);
+    auto request = r->json();
+    CAF_CHECK_EQUAL(request.value("status", ""), "queued");
+    CAF_CHECK_EQUAL(request.value("version", int64_t{-1}), 1);
   }
   // The member is still exactly a member of tipjar-a.
   auto me = api.get("/api/auth/me", member.auth());
