@@ -1,5 +1,6 @@
 #include "persistence/operations.hpp"
 
+#include "persistence/assistant_repo.hpp"
 #include "persistence/auth_repo.hpp"
 #include "persistence/contact_repo.hpp"
 #include "persistence/contract_repo.hpp"
@@ -31,6 +32,7 @@ std::map<std::string, operation>& all_operations() {
     add_reminder_operations(result);
     add_quote_operations(result);
     add_invoice_operations(result);
+    add_assistant_operations(result);
     add_sms_operations(result);
     add_payment_operations(result);
     add_stripe_webhook_operations(result);
