@@ -6,17 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "protocols/app_errc.hpp"
+#include "protocols/request_settings.hpp"
 
 namespace djdash::actors {
 
 namespace {
 
 using json = nlohmann::json;
-
-// What a request page shows when an organization has not configured its own minimums.
-constexpr int64_t default_minimum_song_cents = 500;
-constexpr int64_t default_minimum_shoutout_cents = 500;
-constexpr int64_t default_minimum_tip_cents = 100;
 
 struct org_actor_state {
   organization_state org;
@@ -78,6 +74,62 @@ caf::result<std::string> calendar_write(org_actor* self, const entity_context& c
   return rp;
 }
 
+/// What anyone may see of a crowd request (the org's public queue topic): no requester IP or
+/// key, no Stripe ids, no payment code.
+json public_request(const json& request) {
+  auto out = json::object();
+  for (auto key : {"id", "organization_id", "kind", "song_title", "artist", "requester_name",
+                   "message", "amount_cents", "currency", "priority_tier", "status",
+                   "payment_status", "position", "created_at", "updated_at"})
+    if (auto i = request.find(key); i != request.end())
+      out[key] = *i;
+  return out;
+}
+
+/// Announces a queue change: the public view on `org:<id>:queue`, the same plus the payment
+/// code on `org:<id>:notifications` (members only). A request still waiting for its payment is
+/// not announced: the payments side announces it once paid (crowd_request.paid).
+void announce(org_actor* self, const entity_context& ctx, const std::string& op,
+              const std::string& result) {
+  auto& hub = ctx.services.hub;
+  if (!hub)
+    return;
+  auto request = json::parse(result, nullptr, false);
+  if (!request.is_object() || request.value("status", "") == "pending_payment")
+    return;
+  auto event = op == "crowd_requests.submit" ? "crowd_request.created" : "crowd_request.updated";
+  auto payload = public_request(request);
+  self->send(hub, caf::publish_atom_v, "org:" + ctx.ref.key + ":queue", std::string{event},
+             payload.dump());
+  payload["payment_code"] = request.value("payment_code", "");
+  self->send(hub, caf::publish_atom_v, "org:" + ctx.ref.key + ":notifications",
+             std::string{event}, payload.dump());
+}
+
+/// Queue writes: submits and the DJ's status changes and moves. Moves and status changes run
+/// one at a time (`await`), so two PATCHes are decided in order against the queue the first
+/// one left. Submits only add (the database keys them and serializes each requester's limits),
+/// so they overlap freely and a busy request page never waits on the DJ's screen.
+caf::result<std::string> queue_write(org_actor* self, const entity_context& ctx, db_scope scope,
+                                     std::string op, std::string args) {
+  if (scope.org_id != ctx.ref.key)
+    return make_app_error(app_errc::forbidden, "scope does not match the organization");
+  if (op != "crowd_requests.submit" && op != "crowd_requests.update")
+    return make_app_error(app_errc::internal, "not a queue operation");
+  auto rp = self->make_response_promise<std::string>();
+  auto ok = [=](std::string& out) mutable {
+    announce(self, ctx, op, out);
+    rp.deliver(std::move(out));
+  };
+  auto fail = [=](caf::error& err) mutable { rp.deliver(std::move(err)); };
+  auto call = db_call{op, std::move(scope), std::move(args)};
+  if (op == "crowd_requests.submit")
+    self->request(ctx.db, std::chrono::seconds(10), std::move(call)).then(ok, fail);
+  else
+    self->request(ctx.db, std::chrono::seconds(10), std::move(call)).await(ok, fail);
+  return rp;
+}
+
 caf::behavior organization(org_actor* self, entity_context ctx) {
   db_call load{"org.load", db_scope{ctx.ref.key, "", false, ""}, json{{"id", ctx.ref.key}}.dump()};
   // Until the state is loaded, every other message waits in the mailbox (await).
@@ -100,30 +152,23 @@ caf::behavior organization(org_actor* self, entity_context ctx) {
     },
     [=](calendar_atom, db_scope& scope, std::string& op, std::string& args) {
       return calendar_write(self, ctx, std::move(scope), std::move(op), std::move(args));
+    },
+    [=](queue_atom, db_scope& scope, std::string& op, std::string& args) {
+      return queue_write(self, ctx, std::move(scope), std::move(op), std::move(args));
     });
 }
 
 } // namespace
 
 json public_profile(const organization_state& org) {
-  auto settings = json::parse(org.settings_json, nullptr, false);
-  if (!settings.is_object())
-    settings = json::object();
-  auto minimums = settings.value("minimum_amounts", json::object());
-  auto minimum = [&](const char* kind, int64_t fallback) {
-    auto i = minimums.find(kind);
-    return i != minimums.end() && i->is_number_integer() ? i->get<int64_t>() : fallback;
-  };
-  return {{"id", org.id},
-          {"slug", org.slug},
-          {"name", org.name},
-          {"product_context", org.product_context},
-          {"accepting_requests", settings.value("accepting_requests", true)},
-          {"minimum_amounts",
-           {{"song", minimum("song", default_minimum_song_cents)},
-            {"shoutout", minimum("shoutout", default_minimum_shoutout_cents)},
-            {"tip", minimum("tip", default_minimum_tip_cents)}}},
-          {"currency", settings.value("currency", std::string{"usd"})}};
+  auto rules = public_request_rules(
+    read_request_settings(json::parse(org.settings_json, nullptr, false)));
+  json out{{"id", org.id},
+           {"slug", org.slug},
+           {"name", org.name},
+           {"product_context", org.product_context}};
+  out.update(rules);
+  return out;
 }
 
 caf::actor spawn_organization(caf::actor_system& sys, const entity_context& ctx) {

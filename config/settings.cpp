@@ -189,6 +189,8 @@ void apply_file(settings& s, const json& root) {
     a.read("login_account_window_s", s.auth.login_account_window_s);
     a.read("signup_ip_limit", s.auth.signup_ip_limit);
     a.read("signup_ip_window_s", s.auth.signup_ip_window_s);
+    a.read("request_ip_limit", s.auth.request_ip_limit);
+    a.read("request_ip_window_s", s.auth.request_ip_window_s);
     a.reject_unknown();
   }
   r.read_list("cors_origins", s.cors_origins);
@@ -296,6 +298,8 @@ void check(const settings& s) {
   positive("auth.login_account_window_s", s.auth.login_account_window_s);
   positive("auth.signup_ip_limit", s.auth.signup_ip_limit);
   positive("auth.signup_ip_window_s", s.auth.signup_ip_window_s);
+  positive("auth.request_ip_limit", s.auth.request_ip_limit);
+  positive("auth.request_ip_window_s", s.auth.request_ip_window_s);
   if (s.auth.leeway_s < 0 || s.auth.leeway_s > 300)
     fail("auth.leeway_s", "must be 0..300");
   for (auto& origin : s.cors_origins)

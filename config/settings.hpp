@@ -70,6 +70,8 @@ struct auth_settings {
   int login_account_window_s = 900;       // ... per this window
   int signup_ip_limit = 10;               // signups per IP ...
   int signup_ip_window_s = 3600;          // ... per this window
+  int request_ip_limit = 60;              // crowd request submits per IP (guests at a venue
+  int request_ip_window_s = 60;           // often share one) ... per this window
 };
 
 /// Secrets: environment only. Never logged.

@@ -4,6 +4,7 @@
 #include "persistence/auth_repo.hpp"
 #include "persistence/contact_repo.hpp"
 #include "persistence/contract_repo.hpp"
+#include "persistence/crowd_request_repo.hpp"
 #include "persistence/event_repo.hpp"
 #include "persistence/invoice_repo.hpp"
 #include "persistence/member_repo.hpp"
@@ -32,6 +33,7 @@ std::map<std::string, operation>& all_operations() {
     add_reminder_operations(result);
     add_quote_operations(result);
     add_invoice_operations(result);
+    add_crowd_request_operations(result);
     add_assistant_operations(result);
     add_sms_operations(result);
     add_payment_operations(result);

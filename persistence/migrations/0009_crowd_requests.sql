@@ -76,7 +76,8 @@ create function crowd_requests_enqueue() returns trigger
   as $$
 begin
   if new.status = 'queued' and new.queue_key is null then
-    new.queued_at := coalesce(new.queued_at, now());
+    -- clock_timestamp, not now(): requests queued in one transaction still get distinct keys.
+    new.queued_at := coalesce(new.queued_at, clock_timestamp());
     new.queue_key := crowd_request_auto_key(new.priority_cents, new.queued_at);
   end if;
   return new;
