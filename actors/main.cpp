@@ -29,6 +29,7 @@
 #include "http/contact_routes.hpp"
 #include "http/contract_routes.hpp"
 #include "http/cors.hpp"
+#include "http/crowd_request_routes.hpp"
 #include "http/event_routes.hpp"
 #include "http/invoice_routes.hpp"
 #include "http/ops_routes.hpp"
@@ -210,6 +211,7 @@ int run_node(const settings& cfg) {
   http::add_contract_routes(routes, svc);
   http::add_quote_routes(routes, svc);
   http::add_invoice_routes(routes, svc);
+  http::add_crowd_request_routes(routes, svc);
   http::add_agent_routes(routes, svc);
   http::add_sms_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};

@@ -161,6 +161,17 @@ const std::vector<probe> cross_org_probes{
    "forbidden"},
   {"DELETE", "/api/events/{b_contract_event}", "", org_hdr::none, 404, "not_found"},
   {"DELETE", "/api/events/{b_contract_event}", "", org_hdr::target, 403, "forbidden"},
+  // crowd requests: B's queue by header, B's request by id (the public view by id is public)
+  {"GET", "/api/crowd-requests", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/crowd-requests?status=all", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/crowd-requests/{b_crowd_request}", "", org_hdr::none, 404, "not_found"},
+  {"GET", "/api/crowd-requests/{b_crowd_request}", "", org_hdr::target, 403, "forbidden"},
+  {"PATCH", "/api/crowd-requests/{b_crowd_request}", R"({"status": "skipped"})", org_hdr::none,
+   404, "not_found"},
+  {"PATCH", "/api/crowd-requests/{b_crowd_request}", R"({"position": 1})", org_hdr::none, 404,
+   "not_found"},
+  {"PATCH", "/api/crowd-requests/{b_crowd_request}", R"({"status": "played"})", org_hdr::target,
+   403, "forbidden"},
   // sms: B's conversations and B's draft reply (seeded through the owner role)
   {"GET", "/api/sms/conversations", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/sms/conversations/{b_sms_conversation}", "", org_hdr::none, 404, "not_found"},
