@@ -4,6 +4,8 @@
 #
 #   1. GET /healthz on djdash            vs  nginx answering a static 200        (target >= 0.8x)
 #   2. GET /api/public/orgs/demo-tipjar  vs  pgbench running the same transaction (target >= 0.7x)
+#   3. POST /api/crowd-request/submit    vs  pgbench running the same single-row INSERT after
+#      (a free song request)                 set_config, in its own transaction   (target >= 1.0x)
 #
 # Builds djdash (build-bench, Release), starts a private durable PostgreSQL (deploy/pg.sh, no
 # --fast) in a temp dir on a free port, migrates, seeds the demo orgs, starts djdash on a free
@@ -20,7 +22,9 @@
 #   BENCH_DB_POOL_SIZE=      DJDASH_DB_POOL_SIZE for djdash (empty: the server's default)
 #   BENCH_PGBENCH_MODE=extended   pgbench -M (simple|extended|prepared); djdash's libpqxx
 #                            exec_params uses the extended protocol with unnamed statements
-#   BENCH_SLUG=demo-tipjar   organization slug for the DB-backed read
+#   BENCH_SLUG=demo-tipjar   organization slug for the DB-backed read and the request submits
+#                            (its request settings are set to take free songs with the per-guest
+#                            limit and the song repeat window off: wrk repeats one request)
 #   BENCH_SKIP_BUILD=0       1: use the existing build-bench/djdash as is
 #   BENCH_REF=               a git commit/branch (e.g. HEAD) to build instead of the working tree:
 #                            checked out into <build dir>-ref/src, built in <build dir>-ref/build
@@ -166,13 +170,30 @@ note "migrating and seeding"
 DJDASH_LOG_LEVEL=warn "$BIN" migrate >"$TMP/migrate.log" 2>&1 || { cat "$TMP/migrate.log" >&2; die "djdash migrate failed"; }
 DJDASH_LOG_LEVEL=warn "$BIN" seed-demo >"$TMP/seed.log" 2>&1 || { cat "$TMP/seed.log" >&2; die "djdash seed-demo failed"; }
 grep -q "$SLUG" "$TMP/seed.log" || note "seed-demo output does not mention slug $SLUG"
+# The request page of $SLUG takes free songs, and one client may send as many as it likes (wrk
+# sends the same request from one IP and one guest): the submit path then runs every check but
+# refuses nothing.
+ORG_ID=$("$PGBIN/psql" -X -At -q -v ON_ERROR_STOP=1 "$DJDASH_MIGRATE_DATABASE_URL" <<EOF
+begin;
+select set_config('app.platform_admin', 'on', true) \g /dev/null
+update organizations set settings = settings || '{"accepting_requests": true,
+  "minimum_amounts": {"song": 0, "shoutout": 0, "tip": 100},
+  "max_pending_per_requester": 0, "song_repeat_window_minutes": 0}'::jsonb
+ where slug = '$SLUG' returning id;
+commit;
+EOF
+) || die "cannot set the request settings of $SLUG"
+[[ $ORG_ID =~ ^[0-9a-f-]{36}$ ]] || die "no organization with slug $SLUG (got '$ORG_ID')"
+cat >"$TMP/djdash.json" <<EOF
+{"auth": {"request_ip_limit": 1000000000, "request_ip_window_s": 1}}
+EOF
 
 # ---------------------------------------------------------------- djdash
 DJ_PORT=$(free_port)
 note "starting djdash on 127.0.0.1:$DJ_PORT"
 DJ_ENV=(DJDASH_HTTP_ADDR=127.0.0.1 DJDASH_HTTP_PORT="$DJ_PORT" DJDASH_LOG_LEVEL=warn)
 [[ -n $POOL ]] && DJ_ENV+=(DJDASH_DB_POOL_SIZE="$POOL")
-env "${DJ_ENV[@]}" "${PIN[@]}" "$BIN" >"$TMP/djdash.log" 2>&1 &
+env "${DJ_ENV[@]}" "${PIN[@]}" "$BIN" --config "$TMP/djdash.json" >"$TMP/djdash.log" 2>&1 &
 DJ_PID=$!
 ready=0
 for _ in $(seq 1 300); do
@@ -186,6 +207,16 @@ done
 ORG_URL=http://127.0.0.1:$DJ_PORT/api/public/orgs/$SLUG
 ORG_CHECK=$(curl -s -w ' HTTP %{http_code}' --max-time 5 "$ORG_URL" || echo "curl failed")
 note "sanity: GET /api/public/orgs/$SLUG -> $ORG_CHECK"
+SUBMIT_URL=http://127.0.0.1:$DJ_PORT/api/crowd-request/submit
+SUBMIT_BODY='{"org_slug":"'$SLUG'","kind":"song","song_title":"Bench song","artist":"wrk","amount_cents":0}'
+SUBMIT_CHECK=$(curl -s -w ' HTTP %{http_code}' --max-time 5 -H 'Content-Type: application/json' \
+  --data "$SUBMIT_BODY" "$SUBMIT_URL" || echo "curl failed")
+note "sanity: POST /api/crowd-request/submit -> $SUBMIT_CHECK"
+cat >"$TMP/submit.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '$SUBMIT_BODY'
+EOF
 
 # ---------------------------------------------------------------- nginx (reference for /healthz)
 NGX_PORT=$(free_port)
@@ -255,14 +286,16 @@ check_djdash_alive() {  # label
 }
 
 # run_wrk NAME URL -> sets W_RPS W_P50 W_P99 W_REQS W_NON2XX W_SOCKERR
-run_wrk() {
-  local name=$1 url=$2 out
-  local cmd=(wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency "$url")
+run_wrk() {  # NAME URL [LUA_SCRIPT]
+  local name=$1 url=$2 script=${3:-} out
+  local extra=()
+  [[ -n $script ]] && extra=(-s "$script")
+  local cmd=(wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DURATION}s" --latency "${extra[@]}" "$url")
   if ((WARMUP > 0)); then
-    "${PIN[@]}" timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+    "${PIN[@]}" timeout $((WARMUP + 30)) wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WARMUP}s" "${extra[@]}" "$url" >/dev/null 2>&1 || true
   fi
   note "measuring $name: ${cmd[*]}"
-  COMMANDS+=("${PIN[*]}${PIN[*]:+ }${cmd[*]}")
+  COMMANDS+=("$(sed "s|$TMP|\$TMP|g" <<<"${PIN[*]}${PIN[*]:+ }${cmd[*]}")")
   out=$("${PIN[@]}" timeout $((DURATION + 30)) "${cmd[@]}" 2>&1) || { echo "$out" >&2; note "wrk failed for $name"; }
   RAW+=$'\n'"### $name"$'\n\n```\n'"$ "${cmd[*]}$'\n'"$out"$'\n```\n'
   echo "$out" | sed 's/^/    /' >&2
@@ -317,6 +350,41 @@ if [[ -z $DJ_DIED ]]; then
 else
   OR_RPS=0 OR_P50="-" OR_P99="-" OR_ERR="not run" OR_SOCK="-" OR_REQS=0
 fi
+
+# ---- 3. free crowd request submits vs pgbench running the same INSERT
+# The row djdash writes for a free song request, in the transaction shape its db worker uses:
+# the tenant scope first (set_config), then the single-row INSERT, each in its own transaction.
+cat >"$TMP/submit_insert.sql" <<EOF
+BEGIN;
+select set_config('app.org_id', '$ORG_ID', true), set_config('app.user_id', '', true), set_config('app.platform_admin', 'off', true);
+insert into crowd_requests (organization_id, kind, song_title, artist, amount_cents, currency, status, payment_status, payment_code, requester_key, requester_ip) values (app_org_id(), 'song', 'Bench song', 'pgbench', 0, 'usd', 'queued', 'none', upper(substr(md5(random()::text), 1, 12)), 'ip:127.0.0.1', '127.0.0.1');
+COMMIT;
+EOF
+PGI_CMD=("$PGBIN/pgbench" -n -M "$PGB_MODE" -c "$CONNS" -j 1 -T "$DURATION" -f "$TMP/submit_insert.sql"
+         -l --log-prefix="$TMP/pgbench_insert_log")
+note "measuring pgbench INSERT: ${PGI_CMD[*]} \$DJDASH_DATABASE_URL"
+COMMANDS+=("$(sed "s|$TMP|\$TMP|g" <<<"${PIN[*]}${PIN[*]:+ }${PGI_CMD[*]}") \"\$DJDASH_DATABASE_URL\"   # app role (djdash_app); script below")
+PGI_OUT=$("${PIN[@]}" timeout $((DURATION + 60)) "${PGI_CMD[@]}" "$DJDASH_DATABASE_URL" 2>&1) ||
+  { echo "$PGI_OUT" >&2; note "pgbench INSERT failed"; }
+echo "$PGI_OUT" | sed 's/^/    /' >&2
+RAW+=$'\n'"### pgbench (same INSERT)"$'\n\n```\n'"$ ${PGI_CMD[*]} \$DJDASH_DATABASE_URL"$'\n'"$PGI_OUT"$'\n```\n'
+PGI_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$PGI_OUT" | head -n1)
+PGI_FAILED=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$PGI_OUT" | head -n1)
+: "${PGI_TPS:=0}" "${PGI_FAILED:=0}"
+PGI_P50="?" PGI_P99="?"
+if compgen -G "$TMP/pgbench_insert_log*" >/dev/null; then
+  read -r PGI_P50 PGI_P99 < <(cat "$TMP"/pgbench_insert_log* | awk '{print $3}' | sort -n |
+    awk '{a[NR] = $1} END { if (NR == 0) { print "? ?"; exit }
+         i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+         printf "%.3f %.3f\n", a[i50] / 1000, a[i99] / 1000 }')
+fi
+if [[ -z $DJ_DIED ]]; then
+  run_wrk "djdash POST /api/crowd-request/submit (free song)" "$SUBMIT_URL" "$TMP/submit.lua"
+  check_djdash_alive "POST /api/crowd-request/submit"
+  SB_RPS=$W_RPS SB_P50=$W_P50 SB_P99=$W_P99 SB_ERR=$W_NON2XX SB_SOCK=$W_SOCKERR SB_REQS=$W_REQS
+else
+  SB_RPS=0 SB_P50="-" SB_P99="-" SB_ERR="not run" SB_SOCK="-" SB_REQS=0
+fi
 ORG_AFTER=$(curl -s -w ' HTTP %{http_code}' --max-time 5 "$ORG_URL" 2>/dev/null || echo "no answer")
 DJ_WARNINGS=$(grep -c . "$TMP/djdash.log" || true)
 
@@ -326,6 +394,7 @@ verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "n/a"; else i
 fmt() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
 HZ_RATIO=$(ratio "$HZ_RPS" "$NG_RPS")
 OR_RATIO=$(ratio "$OR_RPS" "$PG_TPS")
+SB_RATIO=$(ratio "$SB_RPS" "$PGI_TPS")
 # Non-2xx count and socket errors in one cell.
 errs() { local e=$1 s=$2; [[ $s =~ ^connect\ 0,\ read\ 0,\ write\ 0,\ timeout\ 0$ || -z $s ]] && s=""; echo "${e}${s:+ (socket: $s)}"; }
 
@@ -351,6 +420,7 @@ REPORT=$(cat <<EOF
 |---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|
 | GET /healthz | $(fmt "$HZ_RPS") | $HZ_P50 | $HZ_P99 | $(errs "$HZ_ERR" "$HZ_SOCK") | nginx \`return 200\` (1 worker) | $(fmt "$NG_RPS") | $NG_P50 | $NG_P99 | $HZ_RATIO | ≥ 0.8 | $(verdict "$HZ_RATIO" 0.8) |
 | GET /api/public/orgs/$SLUG (DB-backed read) | $(fmt "$OR_RPS") | $OR_P50 | $OR_P99 | $(errs "$OR_ERR" "$OR_SOCK") | pgbench, same transaction (-M $PGB_MODE) | $(fmt "$PG_TPS") | $PG_P50 | $PG_P99 | $OR_RATIO | ≥ 0.7 | $(verdict "$OR_RATIO" 0.7) |
+| POST /api/crowd-request/submit (free song: HTTP → organization actor → commit → realtime) | $(fmt "$SB_RPS") | $SB_P50 | $SB_P99 | $(errs "$SB_ERR" "$SB_SOCK") | pgbench, same single-row INSERT after set_config (-M $PGB_MODE) | $(fmt "$PGI_TPS") | $PGI_P50 | $PGI_P99 | $SB_RATIO | ≥ 1.0 | $(verdict "$SB_RATIO" 1.0) |
 
 Ratio = djdash requests/s ÷ reference requests (transactions)/s, both measured in this run. The
 DB-backed read is reported against the TARGETS.md line "authenticated list under RLS" (≥ 0.7×);
@@ -358,6 +428,9 @@ the public profile read is the only DB-backed route so far. pgbench p50/p99 come
 per-transaction log (\`-l\`); its average latency was ${PG_AVG:-?} ms, failed transactions: $PG_FAILED.
 
 Checks: GET /api/public/orgs/$SLUG before the run: \`$ORG_CHECK\`; after: \`$ORG_AFTER\`.
+Submit sanity before the run: \`$SUBMIT_CHECK\`; pgbench INSERT failed transactions: $PGI_FAILED.
+A submit is two database transactions (slug → organization, then the request's checks and INSERT
+through the organization actor); the reference is one.
 djdash ${DJ_DIED:-stayed up through all runs}; lines in its log at warn level: $DJ_WARNINGS.
 
 ## Commands
@@ -370,6 +443,18 @@ pgbench script (\`\$TMP/public_org.sql\`), as djdash's db worker runs it (defaul
 
 \`\`\`sql
 $(cat "$TMP/public_org.sql")
+\`\`\`
+
+pgbench script (\`\$TMP/submit_insert.sql\`), the row a free song request writes:
+
+\`\`\`sql
+$(cat "$TMP/submit_insert.sql")
+\`\`\`
+
+wrk script (\`\$TMP/submit.lua\`):
+
+\`\`\`lua
+$(cat "$TMP/submit.lua")
 \`\`\`
 
 nginx.conf (run as \`nginx -p \$TMP/nginx -c \$TMP/nginx/nginx.conf -e \$TMP/nginx/logs/error.log -g 'daemon off;'\`):
