@@ -34,10 +34,12 @@
 #include "http/invoice_routes.hpp"
 #include "http/ops_routes.hpp"
 #include "http/org_routes.hpp"
+#include "http/payment_routes.hpp"
 #include "http/public_routes.hpp"
 #include "http/quote_routes.hpp"
 #include "http/server.hpp"
 #include "http/sms_routes.hpp"
+#include "http/stripe_routes.hpp"
 #include "http/task_routes.hpp"
 #include "persistence/admin_tools.hpp"
 #include "persistence/db_pool.hpp"
@@ -187,7 +189,6 @@ int run_node(const settings& cfg) {
     stop_actors();
     return EXIT_FAILURE;
   }
-  timers = actors::spawn_timer_runner(sys, cfg.entities, db, router);
   auto draining = std::make_shared<std::atomic<bool>>(false);
   http::node_services svc;
   svc.sys = &sys;
@@ -199,6 +200,7 @@ int run_node(const settings& cfg) {
   svc.cfg = &cfg;
   svc.classifier = classifier;
   svc.draining = [draining] { return draining->load(); };
+  timers = actors::spawn_timer_runner(sys, cfg.entities, db, router, svc.stripe, svc.hub);
   http::route_table routes;
   routes.set_cors(std::make_shared<http::cors_policy>(cfg.product_domains, cfg.cors_origins));
   http::add_ops_routes(routes, svc);
@@ -211,6 +213,8 @@ int run_node(const settings& cfg) {
   http::add_contract_routes(routes, svc);
   http::add_quote_routes(routes, svc);
   http::add_invoice_routes(routes, svc);
+  http::add_payment_routes(routes, svc);
+  http::add_stripe_routes(routes, svc);
   http::add_crowd_request_routes(routes, svc);
   http::add_agent_routes(routes, svc);
   http::add_sms_routes(routes, svc);
