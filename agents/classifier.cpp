@@ -125,7 +125,8 @@ std::optional<json> accept_llm_answer(const std::string& answer, const json& loc
   if (local.value("intent", "") == "optout")
     return local;
   json entities = typed_entities(j.value("entities", json::object()));
-  for (auto& [k, v] : local.value("entities", json::object()).items())
+  const json rules = local.value("entities", json::object());
+  for (auto& [k, v] : rules.items())
     entities[k] = v;
   return json{{"intent", intent}, {"confidence", rounded(confidence)}, {"entities", entities}};
 }

@@ -177,13 +177,18 @@ std::string normalize_sms(std::string_view text) {
     else
       append_words(t, out);
   }
-  // Collapse runs of spaces and trim.
+  // One space between words, and "??" counts as one question mark.
   std::string clean;
-  for (char c : out)
-    if (c != ' ' || (!clean.empty() && clean.back() != ' '))
-      clean += c;
-  while (!clean.empty() && clean.back() == ' ')
-    clean.pop_back();
+  std::istringstream words{out};
+  std::string w, prev;
+  while (words >> w) {
+    if (w == "?" && prev == "?")
+      continue;
+    if (!clean.empty())
+      clean += ' ';
+    clean += w;
+    prev = w;
+  }
   return clean;
 }
 

@@ -3,6 +3,7 @@
 #include "agents/intent_model.hpp"
 
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,9 +33,16 @@ std::vector<labelled> heldout() {
   return out;
 }
 
+/// Returns whether some training line has exactly `text` (whatever its label).
 bool in_corpus(const std::string& text) {
-  auto corpus = embedded_intent_corpus();
-  return corpus.find(" " + text + "\n") != std::string_view::npos;
+  std::istringstream in{std::string{embedded_intent_corpus()}};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto space = line.find(' ');
+    if (space != std::string::npos && line.compare(space + 1, std::string::npos, text) == 0)
+      return true;
+  }
+  return false;
 }
 
 } // namespace
