@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/entity_registry.hpp"
+#include "agents/agent_pool.hpp"
 #include "agents/classifier_actor.hpp"
 #include "actors/node_router.hpp"
 #include "actors/organization.hpp"
@@ -163,12 +164,21 @@ int run_node(const settings& cfg) {
   // backend is wired yet: the local model answers alone.
   auto classifier = agents::spawn_classifier(sys, cfg, llm_actor{});
   actors::entity_services entity_svc;
+  // The SMS agents write the calendar through the router, which needs the registry: a
+  // conversation reads their address when it activates, and it is set before any request or
+  // timer can activate one.
+  auto sms_agents = std::make_shared<caf::actor>();
   entity_svc.classifier = classifier;
   entity_svc.twilio = twilio;
   auto registry = actors::spawn_entity_registry(
     sys, cfg.entities, db,
     {{"organization", actors::spawn_organization},
-     {"sms_conversation", actors::spawn_sms_conversation}},
+     {"sms_conversation",
+      [sms_agents](caf::actor_system& s, const actors::entity_context& ctx) {
+        auto with_agents = ctx;
+        with_agents.services.agents = *sms_agents;
+        return actors::spawn_sms_conversation(s, with_agents);
+      }}},
     entity_svc);
   auto router = actors::spawn_node_router(sys, registry);
   auto passwords = actors::spawn_password_hasher(sys, 2);
@@ -184,6 +194,8 @@ int run_node(const settings& cfg) {
                     caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(twilio),
                     caf::actor_cast<caf::actor>(stripe), caf::actor_cast<caf::actor>(classifier)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    if (*sms_agents)
+      caf::anon_send_exit(*sms_agents, caf::exit_reason::user_shutdown);
   };
   if (!schema_is_servable(sys, db)) {
     stop_actors();
@@ -200,6 +212,7 @@ int run_node(const settings& cfg) {
   svc.cfg = &cfg;
   svc.classifier = classifier;
   svc.draining = [draining] { return draining->load(); };
+  *sms_agents = agents::spawn_agents(sys, db, router, svc.stripe);
   timers = actors::spawn_timer_runner(sys, cfg.entities, db, router, svc.stripe, svc.hub);
   http::route_table routes;
   routes.set_cors(std::make_shared<http::cors_policy>(cfg.product_domains, cfg.cors_origins));
