@@ -26,6 +26,7 @@
 #include "http/agent_routes.hpp"
 #include "http/auth_routes.hpp"
 #include "http/client/stripe_connector.hpp"
+#include "http/client/llm_connector.hpp"
 #include "http/client/twilio_connector.hpp"
 #include "http/contact_routes.hpp"
 #include "http/contract_routes.hpp"
@@ -160,9 +161,17 @@ int run_node(const settings& cfg) {
   caf::actor_system sys{caf_cfg};
   auto db = persistence::spawn_db_pool(sys, cfg.database, true);
   auto twilio = http::spawn_twilio_connector(sys, cfg);
-  // The SMS classifier trains its model from the embedded corpus here (about a second). No LLM
-  // backend is wired yet: the local model answers alone.
-  auto classifier = agents::spawn_classifier(sys, cfg, llm_actor{});
+  // The SMS classifier trains its model from the embedded corpus here (about a second). With
+  // OPENAI_API_KEY set it offers each message to the LLM backend first and falls back to the
+  // local model at the deadline.
+  llm_actor llm;
+  if (!cfg.secrets.openai_api_key.empty()) {
+    http::llm_connector_options llm_opts;
+    llm_opts.deadline = agents::classifier_options{}.llm_deadline;
+    llm_opts.workers = 4;
+    llm = http::spawn_llm_connector(sys, cfg, llm_opts);
+  }
+  auto classifier = agents::spawn_classifier(sys, cfg, llm);
   actors::entity_services entity_svc;
   // The SMS agents write the calendar through the router, which needs the registry: a
   // conversation reads their address when it activates, and it is set before any request or
@@ -194,6 +203,8 @@ int run_node(const settings& cfg) {
                     caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(twilio),
                     caf::actor_cast<caf::actor>(stripe), caf::actor_cast<caf::actor>(classifier)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    if (llm)
+      caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
     if (*sms_agents)
       caf::anon_send_exit(*sms_agents, caf::exit_reason::user_shutdown);
   };
