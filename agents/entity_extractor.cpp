@@ -183,7 +183,8 @@ std::optional<year_month_day> with_year(unsigned m, unsigned d, const string& y)
 /// "june 14 or 15", "the 14th-15th", "june 14 and 21".
 bool followed_by_alternative(const message& m, std::size_t end) {
   static const regex re = rx(
-    "^\\s*(?:or|/|-|to|thru|through|and|&)\\s*(?:the\\s+)?\\d{1,2}(?:st|nd|rd|th)?(?![\\d:])"
+    "^\\s*(?:(?:or|/|-|to|thru|through|and|&)\\s*(?:the\\s+)?\\d{1,2}(?:st|nd|rd|th)?|,\\s*(?:the\\s+)?"
+    "\\d{1,2}(?:st|nd|rd|th))(?![\\d:])"
     "(?!\\s*(?:am|pm|a\\.m|p\\.m|[ap]\\b|hours?|hrs?|guests|people|ppl|o'?clock|min|to\\b|til|-|:))");
   return found(after(m.norm, end), re);
 }
@@ -1025,7 +1026,7 @@ std::optional<string> find_event_type(const message& m) {
        "\\bxv\\s+(?:anos|party|celebration)\\b|\\bmis\\s+xv\\b|\\bsweet\\s*15\\b",
        "quinceanera"},
       {"\\b(?:bar|bat|bas|b'?nai)\\s*-?\\s*mitz?vah?s?\\b|\\bmitzvahs?\\b", "mitzvah"},
-      {"\\bprom\\b|\\bhomecoming\\b|\\bhoco\\b|\\bsadie'?s\\b|\\bsadie\\s+hawkins\\b|"
+      {"\\bprom\\b|\\bhomec?om+ing\\b|\\bhoco\\b|\\bsadie'?s\\b|\\bsadie\\s+hawkins\\b|"
        "\\b(?:winter|spring|fall|snow|sweetheart|military|school|senior|junior)[\\s-]*"
        "(?:formal|ball|dance|social)\\b|\\b(?:middle|high|elementary)\\s+school\\s+(?:dance|"
        "social|formal)\\b|\\b(?:8th|eighth|7th|6th)\\s+grade\\s+(?:dance|formal|social)\\b|"
@@ -1034,6 +1035,8 @@ std::optional<string> find_event_type(const message& m) {
        "school_dance"},
       {"\\bbirthday\\b|\\bbirthdays\\b|\\bbday\\b|\\bb-day\\b|\\bbirth day\\b|\\bbirthdy\\b|"
        "\\bbirfday\\b|\\bbrithday\\b|\\bsweet\\s*16\\b|\\bturning\\s+\\d{1,3}\\b|"
+       "\\b(?:surprise\\s+)?\\d{1,3}(?:st|nd|rd|th)\\s+(?:party|bash|celebration|for\\s+my)\\b|"
+       "\\bsurprise\\s+\\d{1,3}(?:st|nd|rd|th)\\b|"
        "\\b(?:my|his|her|their|our|your|\\w+'s)\\s+\\d{1,3}(?:st|nd|rd|th)\\b(?!\\s+(?:wedding|anniversary|"
        "reunion|grade|year|time|annual|season))",
        "birthday"},
@@ -1041,9 +1044,10 @@ std::optional<string> find_event_type(const message& m) {
        "\\bretiring\\b|\\banniversary\\b|\\breunion\\b|\\bengagement\\b|\\bhouse\\s*party\\b|"
        "\\bbackyard\\s+(?:party|bbq|get together)\\b|\\bvow\\s+renewal\\b|\\bbaby\\s+shower\\b|"
        "\\bbridal\\s+shower\\b|\\bgender\\s+reveal\\b|\\bhousewarming\\b|\\bbachelorette\\b|"
-       "\\bbachelor\\s+party\\b|\\bgoing\\s*away\\s+party\\b|\\bfriendsgiving\\b",
+       "\\bbachelor\\s+party\\b|\\bgoing\\s*away\\s+party\\b|\\bfriendsgiving\\b|\\bbaptism\\b|"
+       "\\bchristening\\b|\\b(?:first|1st)\\s+communion\\b",
        "private_party"},
-      {"\\bwedd?ings?\\b|\\bweding\\b|\\bbride\\b|\\bgroom\\b|\\bgetting\\s+married\\b|"
+      {"\\bwedd?ings?\\b|\\bweding\\b|\\bweddin\\b|\\bweddng\\b|\\bbride\\b|\\bgroom\\b|\\bgetting\\s+married\\b|"
        "\\belop(?:e|ing|ement)\\b|\\bnuptials\\b|\\brehearsal\\s+dinner\\b|\\bsangeet\\b|"
        "\\bmehndi\\b|\\bwalima\\b|\\bbaraat\\b",
        "wedding"},
@@ -1056,7 +1060,9 @@ std::optional<string> find_event_type(const message& m) {
        "party|day|dance)\\b|\\b(?:father|daddy|mother)\\s+(?:daughter|son)\\s+dance\\b|"
        "\\bcar\\s+show\\b|\\bfashion\\s+show\\b|\\bcharity\\b",
        "other"},
-      {"\\bcorporate\\b|\\b(?:our|my|their|the|a|your)\\s+company\\b(?!\\s+(?:that|who|which|we|you))|"
+      {"\\bcorporate\\b|\\b(?:our|my|their|the|annual|whole|entire)\\s+(?:annual\\s+|whole\\s+|entire\\s+)?"
+       "company\\b(?!\\s+(?:that|who|which|we|you))|\\bcompany\\s+\\w+\\s+(?:party|event|picnic|boil|bbq|"
+       "cookout|outing|dinner|lunch|gathering|celebration)\\b|"
        "\\bcompany\\s+(?:party|event|picnic|holiday|christmas|outing|function|dinner|retreat|offsite|"
        "meeting|celebration|gathering|mixer|wide)\\b|\\b(?:for|at)\\s+(?:our|my|the|their)\\s+(?:office|"
        "team|staff|firm|department|dept|employees|coworkers|workplace)\\b|\\boffice\\s+(?:party|holiday|christmas|event|picnic)\\b|"

@@ -232,6 +232,7 @@ CAF_TEST(dates that are not one day are left out) {
     {"june 14 or 15", monday, chicago, {}, {"date"}},
     {"june 14-15", monday, chicago, {}, {"date"}},
     {"the 14th or the 15th", monday, chicago, {}, {"date"}},
+    {"Looking at the 10th, 17th, or 24th", monday, chicago, {}, {"date"}},
     {"tuesday or wednesday works", monday, chicago, {}, {"date"}},
     {"a weekend in June, not sure which", monday, chicago, {}, {"date"}},
     {"any saturday in june", monday, chicago, {}, {"date"}},
@@ -351,6 +352,11 @@ CAF_TEST(event types follow the agents mapping) {
     {"gala", "other"},
     {"block party", "other"},
     {"church dance", "other"},
+    {"my weddin", "wedding"},
+    {"Homecomming", "school_dance"},
+    {"a surprise 40th for my husband", "birthday"},
+    {"our annual company crawfish boil", "corporate"},
+    {"baptism party", "private_party"},
   };
   for (const auto& [text, kind] : cases) {
     auto got = extract_entities(text, at(monday), chicago);
@@ -363,7 +369,8 @@ CAF_TEST(event types follow the agents mapping) {
     auto have = got.value("event_type", std::string("(absent)"));
     CAF_CHECK_NOT_EQUAL(have, std::string("school_dance"));
   }
-  for (std::string text : {"whats your rate", "are you free june 14", "an open bar"}) {
+  for (std::string text : {"whats your rate", "are you free june 14", "an open bar",
+                           "we were quoted $1,800 by another company"}) {
     auto got = extract_entities(text, at(monday), chicago);
     auto present = got.contains("event_type");
     CAF_MESSAGE(text);
