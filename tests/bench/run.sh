@@ -192,6 +192,8 @@ EOF
 DJ_PORT=$(free_port)
 note "starting djdash on 127.0.0.1:$DJ_PORT"
 DJ_ENV=(DJDASH_HTTP_ADDR=127.0.0.1 DJDASH_HTTP_PORT="$DJ_PORT" DJDASH_LOG_LEVEL=warn)
+# A node needs a JWT secret (>= 32 characters); a throwaway one unless the caller set one.
+DJ_ENV+=(DJDASH_JWT_SECRET="${DJDASH_JWT_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '\n')}")
 [[ -n $POOL ]] && DJ_ENV+=(DJDASH_DB_POOL_SIZE="$POOL")
 env "${DJ_ENV[@]}" "${PIN[@]}" "$BIN" --config "$TMP/djdash.json" >"$TMP/djdash.log" 2>&1 &
 DJ_PID=$!
