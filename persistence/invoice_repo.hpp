@@ -19,8 +19,9 @@ namespace djdash::persistence {
 ///   event_id?, currency?, due_date?, notes?} → invoice. Status moves draft → sent → paid and
 ///   draft/sent → void; paid and void are final. Amounts, currency and links change only in
 ///   draft; due_date and notes in draft or sent. Anything else, or a stale version: conflict.
-/// - `invoices.checkout` {id} → invoice when a payment could be taken now (status sent);
-///   conflict for draft, paid and void invoices.
+/// - `invoices.checkout` {id} → invoice when a payment could be taken now (status sent and
+///   something due); conflict for draft, paid and void invoices and when nothing is due. The
+///   route then starts a Stripe Checkout for `amount_due_cents` (http/checkout.hpp).
 /// An invoice is {id, organization_id, number ("INV-0001"), seq (1), status, contact_id,
 /// event_id, currency, line_items: [{description, quantity, unit_cents, amount_cents}],
 /// total_cents, deposit_cents, balance_cents (= total − deposit: due after the deposit),

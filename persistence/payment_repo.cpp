@@ -127,8 +127,9 @@ std::pair<std::string, std::string> upsert_payment(pqxx::transaction_base& tx,
   auto ins = tx.exec_params(
     "insert into payments (organization_id, amount_cents, platform_fee_cents, net_cents,"
     " currency, status, crowd_request_id, invoice_id, stripe_checkout_session_id,"
-    " stripe_payment_intent_id) values (app_org_id(), $1, $2, $1 - $2, $3, $4, $5::uuid,"
-    " $6::uuid, $7, $8) on conflict (stripe_payment_intent_id) do nothing returning id",
+    " stripe_payment_intent_id) values (app_org_id(), $1::bigint, $2::bigint,"
+    " $1::bigint - $2::bigint, $3, $4, $5::uuid, $6::uuid, $7, $8)"
+    " on conflict (stripe_payment_intent_id) do nothing returning id",
     c.amount, c.fee, c.currency, status, request, invoice, c.session_id, step.payment_intent);
   if (!ins.empty())
     return {ins[0][0].as<std::string>(), ""};
@@ -372,7 +373,8 @@ json apply_payment_step(pqxx::transaction_base& tx, const payment_step& step) {
                    json{{"payment_id", payment_id}, {"kind", c->kind}, {"ref_id", c->ref_id},
                         {"amount_cents", c->amount}, {"currency", c->currency}}
                      .dump());
-    events.push_back(event(org, "notifications", "payment.succeeded", load_payment(tx, payment_id)));
+    events.push_back(
+      event(org, "notifications", "payment.succeeded", load_payment(tx, payment_id)));
   }
   return {{"changed", changed}, {"events", events}};
 }
