@@ -18,6 +18,7 @@
 #include "actors/node_router.hpp"
 #include "actors/organization.hpp"
 #include "actors/password_hasher.hpp"
+#include "actors/realtime_hub.hpp"
 #include "actors/sms_conversation.hpp"
 #include "actors/timer_runner.hpp"
 #include "config/app_config.hpp"
@@ -39,6 +40,7 @@
 #include "http/payment_routes.hpp"
 #include "http/public_routes.hpp"
 #include "http/quote_routes.hpp"
+#include "http/realtime_routes.hpp"
 #include "http/server.hpp"
 #include "http/sms_routes.hpp"
 #include "http/stripe_routes.hpp"
@@ -160,6 +162,7 @@ int run_node(const settings& cfg) {
   caf_cfg.load<caf::io::middleman>();
   caf::actor_system sys{caf_cfg};
   auto db = persistence::spawn_db_pool(sys, cfg.database, true);
+  auto hub = actors::spawn_realtime_hub(sys);
   auto twilio = http::spawn_twilio_connector(sys, cfg);
   // The SMS classifier trains its model from the embedded corpus here (about a second). With
   // OPENAI_API_KEY set it offers each message to the LLM backend first and falls back to the
@@ -173,6 +176,7 @@ int run_node(const settings& cfg) {
   }
   auto classifier = agents::spawn_classifier(sys, cfg, llm);
   actors::entity_services entity_svc;
+  entity_svc.hub = hub;
   // The SMS agents write the calendar through the router, which needs the registry: a
   // conversation reads their address when it activates, and it is set before any request or
   // timer can activate one.
@@ -203,6 +207,7 @@ int run_node(const settings& cfg) {
                     caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(twilio),
                     caf::actor_cast<caf::actor>(stripe), caf::actor_cast<caf::actor>(classifier)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
     if (llm)
       caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
     if (*sms_agents)
@@ -221,6 +226,7 @@ int run_node(const settings& cfg) {
   svc.twilio = twilio;
   svc.stripe = stripe;
   svc.cfg = &cfg;
+  svc.hub = hub;
   svc.classifier = classifier;
   svc.draining = [draining] { return draining->load(); };
   *sms_agents = agents::spawn_agents(sys, db, router, svc.stripe);
@@ -237,6 +243,7 @@ int run_node(const settings& cfg) {
   http::add_contract_routes(routes, svc);
   http::add_quote_routes(routes, svc);
   http::add_invoice_routes(routes, svc);
+  http::add_realtime_routes(routes, svc);
   http::add_payment_routes(routes, svc);
   http::add_stripe_routes(routes, svc);
   http::add_crowd_request_routes(routes, svc);

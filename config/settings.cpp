@@ -168,6 +168,16 @@ void apply_file(settings& s, const json& root) {
     e.reject_unknown();
   }
   {
+    auto w = r.child("realtime");
+    w.read("max_message_bytes", s.realtime.max_message_bytes);
+    w.read("send_queue_frames", s.realtime.send_queue_frames);
+    w.read("send_queue_bytes", s.realtime.send_queue_bytes);
+    w.read("idle_timeout_ms", s.realtime.idle_timeout_ms);
+    w.read("handshake_timeout_ms", s.realtime.handshake_timeout_ms);
+    w.read("max_subscriptions", s.realtime.max_subscriptions);
+    w.reject_unknown();
+  }
+  {
     auto v = r.child("services");
     v.read("twilio_api_base", s.services.twilio_api_base);
     v.read("stripe_api_base", s.services.stripe_api_base);
@@ -310,6 +320,14 @@ void check(const settings& s) {
   positive("entities.crash_loop_window_ms", s.entities.crash_loop_window_ms);
   positive("entities.crash_loop_cooldown_ms", s.entities.crash_loop_cooldown_ms);
   positive("entities.timer_poll_ms", s.entities.timer_poll_ms);
+  if (s.realtime.max_message_bytes < 1024)
+    fail("realtime.max_message_bytes", "must be at least 1024 bytes");
+  if (s.realtime.send_queue_bytes < 1024)
+    fail("realtime.send_queue_bytes", "must be at least 1024 bytes");
+  positive("realtime.send_queue_frames", s.realtime.send_queue_frames);
+  positive("realtime.idle_timeout_ms", s.realtime.idle_timeout_ms);
+  positive("realtime.handshake_timeout_ms", s.realtime.handshake_timeout_ms);
+  positive("realtime.max_subscriptions", s.realtime.max_subscriptions);
   static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (levels.count(s.log_level) == 0)
     fail("log_level", "must be one of trace, debug, info, warn, error, off; got \"" + s.log_level

@@ -49,6 +49,16 @@ struct entity_settings {
   int timer_poll_ms = 1000;          // how often durable timers are looked for
 };
 
+/// WebSocket (/api/realtime) limits, per socket.
+struct realtime_settings {
+  size_t max_message_bytes = 64 << 10; // a larger client frame closes the socket (1009)
+  int send_queue_frames = 1024;        // frames waiting to be written; beyond: the client is
+  size_t send_queue_bytes = 4 << 20;   // ... or bytes; a slow consumer is dropped, not buffered
+  int idle_timeout_ms = 60000;         // nothing (message or pong) from the client this long: close
+  int handshake_timeout_ms = 10000;    // upgrade and close handshakes
+  int max_subscriptions = 100;         // topics one socket may follow
+};
+
 struct service_settings {
   std::string twilio_api_base = "https://api.twilio.com";
   std::string stripe_api_base = "https://api.stripe.com";
@@ -97,6 +107,7 @@ struct settings {
   db_settings database;
   cluster_settings cluster;
   entity_settings entities;
+  realtime_settings realtime;
   auth_settings auth;
   service_settings services;
   secret_settings secrets;

@@ -6,11 +6,15 @@
 #include <typeinfo>
 
 #include "config/logging.hpp"
+#include <boost/beast/websocket/rfc6455.hpp>
+
 #include "http/cors.hpp"
 #include "http/error_response.hpp"
 #include "http/message.hpp"
+#include "http/realtime_routes.hpp"
 #include "http/request_id.hpp"
 #include "http/url.hpp"
+#include "http/websocket_session.hpp"
 
 namespace djdash::http {
 
@@ -58,13 +62,25 @@ void http_session::reject(response r) {
 void http_session::drain() {
   net::post(stream_.get_executor(), [self = shared_from_this()] {
     self->drain_ = true;
+    if (self->phase_ == phase::upgraded) {
+      if (auto ws = self->upgraded_.lock())
+        ws->drain();  // a close frame, then the socket closes
+      return;
+    }
     if (self->phase_ == phase::idle)
       self->finish();
   });
 }
 
 void http_session::force_close() {
-  net::post(stream_.get_executor(), [self = shared_from_this()] { self->finish(); });
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->phase_ == phase::upgraded) {
+      if (auto ws = self->upgraded_.lock())
+        ws->force_close();
+      return;
+    }
+    self->finish();
+  });
 }
 
 // --- waiting and reading -------------------------------------------------------------------
@@ -177,8 +193,9 @@ void http_session::dispatch(message_type&& msg) {
   stream_.expires_never();
   version_ = msg.version();
   keep_alive_ = msg.keep_alive();
-  // WebSocket upgrades are routed like any other request until /api/realtime lands; then
-  // `websocket::is_upgrade(msg)` hands the socket to a websocket_session right here.
+  // A WebSocket upgrade to a WebSocket route hands the socket to a websocket_session.
+  if (beast::websocket::is_upgrade(msg) && try_upgrade(msg))
+    return;
   auto req = to_request(std::move(msg));
   req.remote_ip = remote_ip_;
   req.request_id = pick_request_id(req.header("x-request-id"));
@@ -218,6 +235,36 @@ void http_session::dispatch(message_type&& msg) {
       break;
   }
   on_answer(error_response(app_errc::not_found, "no route for this path"));
+}
+
+bool http_session::try_upgrade(message_type& msg) {
+  auto raw_path = split_target(msg.target()).first;
+  auto m = state_->routes().match(msg.method_string(), raw_path);
+  if (m.outcome != route_match::found)
+    return false;
+  auto* endpoint = m.matched->fn.target<realtime_endpoint>();
+  if (endpoint == nullptr)
+    return false;  // not a WebSocket route: the handler answers as usual
+  current_ = request_summary{};
+  current_.request_id = pick_request_id(std::string{msg["X-Request-Id"]});
+  current_.method = std::string{msg.method_string()};
+  current_.path = std::string{raw_path};
+  current_.route = m.matched->pattern;
+  current_.remote_ip = remote_ip_;
+  if (drain_ || state_->draining()) {
+    keep_alive_ = false;
+    on_answer(error_response(app_errc::shutting_down));
+    return true;
+  }
+  phase_ = phase::upgraded;
+  ++timer_seq_;
+  timer_.cancel();
+  observe_request(current_, 101, state_->settings().access_log);
+  auto ws = std::make_shared<websocket_session>(stream_.release_socket(), endpoint->context(),
+                                                state_, shared_from_this());
+  upgraded_ = ws;
+  ws->run(std::move(msg));
+  return true;
 }
 
 void http_session::invoke(const handler& fn, request& req) {

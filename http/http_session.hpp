@@ -18,6 +18,8 @@
 
 namespace djdash::http {
 
+class websocket_session;
+
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   /// `admitted`: the connection counts against max_connections (see server_state::try_admit).
@@ -34,7 +36,9 @@ public:
   void force_close();
 
 private:
-  enum class phase { idle, reading, handling, writing, closing, closed };
+  // upgraded: the socket belongs to a websocket_session, which keeps this session alive (its
+  // admission and drain tracking) and gets drain/force_close forwarded.
+  enum class phase { idle, reading, handling, writing, closing, closed, upgraded };
   using parser_type = bhttp::request_parser<bhttp::string_body>;
   using message_type = wire_request;
 
@@ -47,6 +51,7 @@ private:
   void on_read(beast::error_code ec, std::size_t bytes);
   void on_read_error(beast::error_code ec);
   void dispatch(message_type&& msg);
+  bool try_upgrade(message_type& msg);
   void invoke(const handler& fn, request& req);
   void arm_timer(int ms, void (http_session::*on_fire)());
   void on_idle_timeout();
@@ -77,6 +82,7 @@ private:
   responder responder_;
   std::shared_ptr<wire_response> out_;                         // alive until written
   std::vector<char> discard_;  // lingering close; allocated only then
+  std::weak_ptr<websocket_session> upgraded_;
 };
 
 } // namespace djdash::http

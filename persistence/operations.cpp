@@ -11,6 +11,7 @@
 #include "persistence/org_repo.hpp"
 #include "persistence/payment_repo.hpp"
 #include "persistence/quote_repo.hpp"
+#include "persistence/realtime_repo.hpp"
 #include "persistence/reminder_repo.hpp"
 #include "persistence/sms_repo.hpp"
 #include "persistence/stripe_webhook_repo.hpp"
@@ -33,6 +34,7 @@ std::map<std::string, operation>& all_operations() {
     add_reminder_operations(result);
     add_quote_operations(result);
     add_invoice_operations(result);
+    add_realtime_operations(result);
     add_crowd_request_operations(result);
     add_assistant_operations(result);
     add_sms_operations(result);
