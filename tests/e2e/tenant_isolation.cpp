@@ -107,6 +107,12 @@ const std::vector<probe> cross_org_probes{
    "forbidden"},
   {"POST", "/api/invoices/{b_invoice}/checkout", "", org_hdr::none, 404, "not_found"},
   {"POST", "/api/invoices/{b_invoice}/checkout", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/invoices/{b_invoice}/checkout", R"({"return_url": "https://x.test/pay"})",
+   org_hdr::none, 404, "not_found"},
+  // payments: B's payment list and connected account by header
+  {"GET", "/api/payments", "", org_hdr::target, 403, "forbidden"},
+  {"GET", "/api/stripe/connect/status", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/stripe/connect/onboard", "", org_hdr::target, 403, "forbidden"},
   // crm: contacts / leads and tasks
   {"GET", "/api/contacts", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/leads?q=iso", "", org_hdr::target, 403, "forbidden"},
@@ -207,6 +213,7 @@ const std::vector<probe> member_probes{
    403, "forbidden"},
   {"GET", "/api/organizations/current/audit-log", "", org_hdr::home, 403, "forbidden"},
   {"GET", "/api/admin/organizations", "", org_hdr::home, 403, "forbidden"},
+  {"POST", "/api/stripe/connect/onboard", "", org_hdr::home, 403, "forbidden"},
 };
 
 // -- the node -------------------------------------------------------------------------------------
