@@ -78,6 +78,14 @@ uint64_t reserve(client_ptr self, const std::string& topic, const std::string& r
   return st.wanted[topic] = ++st.generation;
 }
 
+/// Unsubscribes at the hub without answering anyone. A request, not a send: the hub's ok reply
+/// to a plain send would reach this actor as an unexpected message.
+void leave(client_ptr self, const std::string& topic) {
+  self->request(self->state.hub, self->state.limits.timeout, caf::unsubscribe_atom_v, topic,
+                caf::actor_cast<caf::actor>(self))
+    .then([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
 /// Subscribes at the hub, then answers the client.
 void join(client_ptr self, const std::string& topic, const std::string& ref, uint64_t gen) {
   auto me = caf::actor_cast<caf::actor>(self);
@@ -87,7 +95,7 @@ void join(client_ptr self, const std::string& topic, const std::string& ref, uin
         if (!still_wanted(self, topic, gen)) {
           // A later unsubscribe won: undo, and say this subscribe did not stand.
           if (self->state.wanted.count(topic) == 0)
-            self->send(self->state.hub, caf::unsubscribe_atom_v, topic, me);
+            leave(self, topic);
           return to_client(self, rt::error_reply(parse_ref(ref), "superseded",
                                                  "a later request for this topic replaced this one"));
         }
@@ -130,8 +138,7 @@ caf::behavior ws_client(client_ptr self, std::weak_ptr<websocket_session> sessio
               [=](caf::error& err) {
                 if (still_wanted(self, topic, gen)) {
                   self->state.wanted.erase(topic);  // refused: an earlier subscription ends too
-                  self->send(self->state.hub, caf::unsubscribe_atom_v, topic,
-                             caf::actor_cast<caf::actor>(self));
+                  leave(self, topic);
                 }
                 reply_error(self, ref, err);
               });

@@ -316,7 +316,7 @@ CAF_TEST(a client that never reads is dropped and the send queue stays bounded) 
     peak = std::max(peak, realtime_counters().queued_bytes);
   }
   CAF_CHECK(eventually([&] { return realtime_counters().dropped > before.dropped; }, 30s));
-  CAF_CHECK(eventually([&] { return subscribers(t) == 0; }, 10s));
+  CAF_CHECK(eventually([&] { return subscribers(t) == 0; }, 60s));
   auto queued = realtime_counters().queued_bytes;
   CAF_CHECK_EQUAL(queued, 0);
   CAF_MESSAGE("peak queued bytes " << peak);
