@@ -112,7 +112,9 @@ const std::vector<probe> cross_org_probes{
   // payments: B's payment list and connected account by header
   {"GET", "/api/payments", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/stripe/connect/status", "", org_hdr::target, 403, "forbidden"},
-  {"POST", "/api/stripe/connect/onboard", "", org_hdr::target, 403, "forbidden"},
+  {"POST", "/api/stripe/connect/onboard",
+   R"({"return_url":"https://dj.example/back","refresh_url":"https://dj.example/again"})",
+   org_hdr::target, 403, "forbidden"},
   // crm: contacts / leads and tasks
   {"GET", "/api/contacts", "", org_hdr::target, 403, "forbidden"},
   {"GET", "/api/leads?q=iso", "", org_hdr::target, 403, "forbidden"},
@@ -213,7 +215,9 @@ const std::vector<probe> member_probes{
    403, "forbidden"},
   {"GET", "/api/organizations/current/audit-log", "", org_hdr::home, 403, "forbidden"},
   {"GET", "/api/admin/organizations", "", org_hdr::home, 403, "forbidden"},
-  {"POST", "/api/stripe/connect/onboard", "", org_hdr::home, 403, "forbidden"},
+  {"POST", "/api/stripe/connect/onboard",
+   R"({"return_url":"https://dj.example/back","refresh_url":"https://dj.example/again"})",
+   org_hdr::home, 403, "forbidden"},
 };
 
 // -- the node -------------------------------------------------------------------------------------
