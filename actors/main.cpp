@@ -164,6 +164,7 @@ int run_node(const settings& cfg) {
   auto db = persistence::spawn_db_pool(sys, cfg.database, true);
   auto hub = actors::spawn_realtime_hub(sys);
   auto twilio = http::spawn_twilio_connector(sys, cfg);
+  auto stripe = http::spawn_stripe_connector(sys, cfg);
   // The SMS classifier trains its model from the embedded corpus here (about a second). With
   // OPENAI_API_KEY set it offers each message to the LLM backend first and falls back to the
   // local model at the deadline.
@@ -176,13 +177,14 @@ int run_node(const settings& cfg) {
   }
   auto classifier = agents::spawn_classifier(sys, cfg, llm);
   actors::entity_services entity_svc;
-  entity_svc.hub = hub;
   // The SMS agents write the calendar through the router, which needs the registry: a
   // conversation reads their address when it activates, and it is set before any request or
   // timer can activate one.
   auto sms_agents = std::make_shared<caf::actor>();
   entity_svc.classifier = classifier;
+  entity_svc.hub = hub;
   entity_svc.twilio = twilio;
+  entity_svc.stripe = stripe;
   auto registry = actors::spawn_entity_registry(
     sys, cfg.entities, db,
     {{"organization", actors::spawn_organization},
@@ -195,7 +197,6 @@ int run_node(const settings& cfg) {
     entity_svc);
   auto router = actors::spawn_node_router(sys, registry);
   auto passwords = actors::spawn_password_hasher(sys, 2);
-  auto stripe = http::spawn_stripe_connector(sys, cfg);
   caf::actor timers;  // started once the schema is known to be servable
   auto stop_actors = [&] {
     if (timers)
@@ -205,7 +206,8 @@ int run_node(const settings& cfg) {
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
     for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry,
                     caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(twilio),
-                    caf::actor_cast<caf::actor>(stripe), caf::actor_cast<caf::actor>(classifier)})
+                    caf::actor_cast<caf::actor>(stripe),
+                    caf::actor_cast<caf::actor>(classifier)})
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(hub, caf::exit_reason::user_shutdown);
     if (llm)
@@ -223,10 +225,10 @@ int run_node(const settings& cfg) {
   svc.db = db;
   svc.passwords = passwords;
   svc.router = router;
-  svc.twilio = twilio;
-  svc.stripe = stripe;
   svc.cfg = &cfg;
   svc.hub = hub;
+  svc.twilio = twilio;
+  svc.stripe = stripe;
   svc.classifier = classifier;
   svc.draining = [draining] { return draining->load(); };
   *sms_agents = agents::spawn_agents(sys, db, router, svc.stripe);
@@ -243,12 +245,12 @@ int run_node(const settings& cfg) {
   http::add_contract_routes(routes, svc);
   http::add_quote_routes(routes, svc);
   http::add_invoice_routes(routes, svc);
+  http::add_agent_routes(routes, svc);
   http::add_realtime_routes(routes, svc);
+  http::add_crowd_request_routes(routes, svc);
+  http::add_sms_routes(routes, svc);
   http::add_payment_routes(routes, svc);
   http::add_stripe_routes(routes, svc);
-  http::add_crowd_request_routes(routes, svc);
-  http::add_agent_routes(routes, svc);
-  http::add_sms_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};
   server.stop_on_signals([draining] {
     draining->store(true);
