@@ -37,7 +37,9 @@ const std::regex& footer() {
     "\\b(?:reply|replying|text|txt|send|respond|msg)\\s+(?:with\\s+)?"
     "(?:stop|stopall|end|quit|cancel|unsubscribe|optout|opt out)\\b"
     "(?:\\s+(?:to|2|for)\\s+(?:opt\\s*out|unsubscribe|stop|end|cancel|quit|be removed|remove)\\b)?"
-    "|\\b(?:to|2)\\s+(?:opt\\s*out|unsubscribe|stop|end)\\s+(?:reply|text|txt|send|respond)\\b",
+    "|\\b(?:to|2)\\s+(?:opt\\s*out|unsubscribe|stop|end)\\s+(?:reply|text|txt|send|respond)\\b"
+    // A list of reply options: "Reply Y to confirm, STOP to opt out" quotes the keyword too.
+    "|\\b(?:stop|stopall|end|quit|unsubscribe)\\s+(?:to|2)\\s+(?:opt\\s*out|unsubscribe|be removed)\\b",
     std::regex::optimize);
   return re;
 }

@@ -77,6 +77,8 @@ CAF_TEST(traps are not opt - outs) {
     {"Your code is 1234. Reply STOP to end, HELP for help", false},
     {"Big sale today only! To opt out reply: STOP", false},
     {"to unsubscribe text END", false},
+    {"Reply Y to confirm your spot, STOP to opt out", false},
+    {"Reply YES for a callback, STOP to unsubscribe", false},
     {"what time does the party end", false},
     {"we want to end the night with a slow song", false},
     {"don't text me, call me instead at 901-555-0100", false},
