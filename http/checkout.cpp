@@ -119,10 +119,11 @@ std::string checkout_id_of(const checkout_args& a) {
 }
 
 void start_checkout(const node_services& svc, const checkout_args& a, done_fn done) {
-  if (auto err = check_args(a))
-    return done(std::move(err));
+  // Without Stripe no checkout can succeed, whatever the request: say so first.
   if (svc.cfg->secrets.stripe_secret_key.empty() || !svc.stripe)
     return done(conflict("payments are not configured (Stripe)"));
+  if (auto err = check_args(a))
+    return done(std::move(err));
   svc.sys->spawn([svc, a, done](caf::event_based_actor* self) {
     self
       ->request(svc.db, std::chrono::milliseconds(svc.cfg->http.request_deadline_ms),

@@ -453,8 +453,14 @@ std::optional<std::string> key_for_position(pqxx::transaction_base& tx, const st
   auto after = neighbour(position - 1);
   if (!before && !after)
     return std::nullopt;  // alone in the queue: nothing to move around
+  // The end is after the last request and after everything that arrived before this move, so
+  // a request that arrives later (same priority) still plays after it.
   if (before && !after)
-    return tx.exec_params1("select ($1::numeric + 1)::text", *before)[0].as<std::string>();
+    return tx
+      .exec_params1("select greatest($1::numeric + 0.000001,"
+                    " extract(epoch from clock_timestamp())::numeric)::text",
+                    *before)[0]
+      .as<std::string>();
   if (!before)
     return tx.exec_params1("select ($1::numeric - 1)::text", *after)[0].as<std::string>();
   // The shortest decimal strictly between the neighbours (keys stay short however often the DJ
