@@ -234,13 +234,14 @@ json submit(pqxx::transaction_base& tx, const db_scope&, const json& args) {
              "requests can be sent");
 
   // Limits that concurrent submits could race past: one requester (and one song) at a time.
-  tx.exec_params("select pg_advisory_xact_lock(hashtextextended('crowd-requester:'"
-                 " || app_org_id()::text || ':' || $1, 0))",
-                 *requester_key);
   auto live = std::string{"(r.status in ('queued', 'playing', 'played', 'skipped')"
                           " or (r.status = 'pending_payment' and r.created_at > now() - "}
               + abandoned_after + "))";
   if (rules.max_pending_per_requester > 0) {
+    // Only this guest's submits wait for each other; other guests' run in parallel.
+    tx.exec_params("select pg_advisory_xact_lock(hashtextextended('crowd-requester:'"
+                   " || app_org_id()::text || ':' || $1, 0))",
+                   *requester_key);
     auto waiting
       = tx.exec_params1("select count(*) from crowd_requests r"
                         " where r.organization_id = app_org_id() and r.requester_key = $1"

@@ -214,10 +214,17 @@ SUBMIT_BODY='{"org_slug":"'$SLUG'","kind":"song","song_title":"Bench song","arti
 SUBMIT_CHECK=$(curl -s -w ' HTTP %{http_code}' --max-time 5 -H 'Content-Type: application/json' \
   --data "$SUBMIT_BODY" "$SUBMIT_URL" || echo "curl failed")
 note "sanity: POST /api/crowd-request/submit -> $SUBMIT_CHECK"
+# Every request is another guest asking for another song (a crowd, not one guest hammering the
+# per-guest limit and the song repeat window).
 cat >"$TMP/submit.lua" <<EOF
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '$SUBMIT_BODY'
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, string.format(
+    '{"org_slug":"$SLUG","kind":"song","song_title":"Bench song %d","artist":"wrk","amount_cents":0,"requester_key":"bench-guest-%d"}', n, n))
+end
 EOF
 
 # ---------------------------------------------------------------- nginx (reference for /healthz)
