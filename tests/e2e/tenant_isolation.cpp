@@ -111,6 +111,9 @@ const std::vector<probe> cross_org_probes{
    org_hdr::none, 404, "not_found"},
   // payments: B's payment list and connected account by header
   {"GET", "/api/payments", "", org_hdr::target, 403, "forbidden"},
+  // SMS classifier: B's timezone and membership are not A's to use
+  {"POST", "/api/agents/classify", R"({"text":"are you free june 14"})", org_hdr::target, 403,
+   "forbidden"},
   {"GET", "/api/stripe/connect/status", "", org_hdr::target, 403, "forbidden"},
   {"POST", "/api/stripe/connect/onboard",
    R"({"return_url":"https://dj.example/back","refresh_url":"https://dj.example/again"})",
