@@ -29,6 +29,7 @@
 #   CLUSTER_SKIP_BUILD=0         1: use the existing binary in CLUSTER_BUILD_DIR as is
 #   CLUSTER_PG_DIR=<repo>/var/pg, CLUSTER_PG_PORT=   embedded PostgreSQL (deploy/pg.sh --dir/--port)
 #   CLUSTER_WAIT_S=60            how long to wait for readiness / convergence / exit
+#   CLUSTER_CONFIG=<repo>/config/djdash.example.json   the nodes' --config file (as run.sh)
 #   DJDASH_DATABASE_URL, DJDASH_MIGRATE_DATABASE_URL   use this database (no embedded PostgreSQL);
 #                                remembered in CLUSTER_DIR/db.env (mode 600) for later commands
 #   DJDASH_JWT_SECRET            default: generated once in <repo>/var/jwt_secret (as run.sh does);
@@ -41,7 +42,7 @@ set -euo pipefail
 PROG=cluster.sh
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 PG="$REPO_ROOT/deploy/pg.sh"
-CONFIG=$REPO_ROOT/config/djdash.example.json
+CONFIG=${CLUSTER_CONFIG:-$REPO_ROOT/config/djdash.example.json}
 HTTP_BASE=${CLUSTER_HTTP_BASE:-8081}
 PEER_BASE=${CLUSTER_PEER_BASE:-}
 STATE=${CLUSTER_DIR:-$REPO_ROOT/var/cluster}
@@ -303,7 +304,9 @@ cmd_stop() {
     kill -KILL "$(node_pid "$k")" 2>/dev/null || true
   done
   rm -f -- "$STATE"/n*.pid
-  [[ -n $nodes ]] && log "stopped: $(tr '\n' ' ' <<<"$nodes")"
+  local names=""
+  for k in $nodes; do names+=" n$k"; done
+  [[ -n $names ]] && log "stopped:$names"
   if [[ -e $STATE/pg_started ]]; then
     bash "$PG" stop "${pg_args[@]}" || true
     rm -f -- "$STATE/pg_started"
