@@ -1,8 +1,14 @@
 #include "actors/entity.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "protocols/type_ids.hpp"
 
 namespace djdash::actors {
+
+std::string json_quoted(const std::string& s) {
+  return nlohmann::json(s).dump();
+}
 
 void fail_activation(caf::event_based_actor* self, const entity_context& ctx, caf::error err) {
   self->set_default_handler(

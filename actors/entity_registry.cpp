@@ -12,6 +12,7 @@
 
 #include "actors/log.hpp"
 #include "protocols/app_errc.hpp"
+#include "protocols/cluster.hpp"
 #include "protocols/metrics.hpp"
 
 namespace djdash::actors {
@@ -29,6 +30,8 @@ struct buffered_message {
 struct slot {
   caf::actor handle;
   bool stopping = false;                  // passivation requested; new messages wait
+  bool handoff = false;                   // another node owns the key now: waiting messages
+                                          // go back through the router, to the new owner
   std::vector<buffered_message> waiting;  // delivered to the next activation
 };
 
@@ -47,6 +50,8 @@ struct registry_state {
   std::map<std::string, std::unordered_map<std::string, breaker>> breakers;
   std::unordered_map<caf::actor_addr, entity_ref> refs;                // entity → its ref
   bool draining = false;  // no new activations once the node drains
+  cluster_view view;      // the live members, from the router (empty: every key is ours)
+  caf::actor router;      // where handed-over messages go
   std::vector<caf::response_promise> drain_waiters;
   static inline const char* name = "entity_registry";
 };
@@ -94,9 +99,31 @@ bool record_crash(registry_actor* self, const entity_ref& ref) {
   return true;
 }
 
-void flush_waiting(registry_actor* self, const entity_ref& ref, std::vector<buffered_message> msgs) {
+/// Whether the current view places `ref` on another node.
+bool owned_elsewhere(const registry_state& st, const entity_ref& ref) {
+  auto owner = owner_of(st.view.members, ref);
+  return !owner.empty() && owner != st.view.self;
+}
+
+/// Passivates an activation whose key another node owns now; what reaches it meanwhile waits and
+/// is then re-routed, so nothing in flight is lost.
+void hand_off(registry_actor* self, slot& s) {
+  s.handoff = true;
+  if (s.stopping)
+    return;
+  s.stopping = true;
+  self->send(s.handle, passivate_atom_v);
+}
+
+void flush_waiting(registry_actor* self, const entity_ref& ref, std::vector<buffered_message> msgs,
+                   bool handed_off) {
   if (msgs.empty())
     return;
+  if (handed_off && self->state.router) {
+    for (auto& m : msgs)
+      m.promise.delegate(self->state.router, entity_atom_v, ref, std::move(m.msg));
+    return;
+  }
   auto err = self->state.draining
                ? make_app_error(app_errc::shutting_down, "node is shutting down")
                : breaker_check(self, ref);
@@ -126,8 +153,10 @@ void on_entity_down(registry_actor* self, const caf::down_msg& dm) {
   auto& by_key = st.slots[ref.kind];
   auto s = by_key.find(ref.key);
   std::vector<buffered_message> waiting;
+  bool handed_off = false;
   if (s != by_key.end() && s->second.handle.address() == dm.source) {
     waiting = std::move(s->second.waiting);
+    handed_off = s->second.handoff;
     by_key.erase(s);
   }
   if (is_crash(dm.reason)) {
@@ -136,7 +165,7 @@ void on_entity_down(registry_actor* self, const caf::down_msg& dm) {
     log_fields(log(), spdlog::level::err, tripped ? "entity crash loop: breaker open" : "entity crashed",
                {{"kind", ref.kind}, {"key", ref.key}, {"reason", caf::to_string(dm.reason)}});
   }
-  flush_waiting(self, ref, std::move(waiting));
+  flush_waiting(self, ref, std::move(waiting), handed_off);
   if (st.refs.empty())
     for (auto& rp : std::exchange(st.drain_waiters, {}))
       rp.deliver(caf::ok_atom_v);
@@ -145,7 +174,7 @@ void on_entity_down(registry_actor* self, const caf::down_msg& dm) {
 caf::result<caf::message> deliver(registry_actor* self, const entity_ref& ref, caf::message& msg) {
   auto& st = self->state;
   if (st.kinds.count(ref.kind) == 0)
-    return make_app_error(app_errc::internal, "unknown entity kind");
+    return make_app_error(app_errc::bad_request, "unknown entity kind");
   auto& by_key = st.slots[ref.kind];
   auto s = by_key.find(ref.key);
   if (s != by_key.end() && s->second.stopping) {
@@ -159,7 +188,39 @@ caf::result<caf::message> deliver(registry_actor* self, const entity_ref& ref, c
     return make_app_error(app_errc::shutting_down, "node is shutting down");
   if (auto err = breaker_check(self, ref))
     return err;
-  return self->delegate(activate(self, ref), std::move(msg));
+  auto handle = activate(self, ref);
+  auto result = self->delegate(handle, std::move(msg));
+  // Sent here although another node owns the key (views differed for a moment): answer this
+  // message, then hand the entity over so it does not stay active on two nodes.
+  if (owned_elsewhere(st, ref))
+    hand_off(self, st.slots[ref.kind][ref.key]);
+  return result;
+}
+
+/// A new view: entities whose keys another node won are handed over.
+void on_view(registry_actor* self, cluster_view& v) {
+  auto& st = self->state;
+  st.view = std::move(v);
+  st.router = caf::actor_cast<caf::actor>(self->current_sender());
+  size_t moved = 0;
+  for (auto& [kind, by_key] : st.slots)
+    for (auto& [key, s] : by_key)
+      if (!s.handoff && owned_elsewhere(st, entity_ref{kind, key})) {
+        hand_off(self, s);
+        ++moved;
+      }
+  if (moved > 0)
+    log_fields(log(), spdlog::level::info, "handing entities over to their new owners",
+               {{"count", std::to_string(moved)}});
+}
+
+std::string active_keys_json(const registry_state& st, const std::string& kind) {
+  auto keys = nlohmann::json::array();
+  if (auto i = st.slots.find(kind); i != st.slots.end())
+    for (auto& [key, s] : i->second)
+      if (!s.stopping)
+        keys.push_back(key);
+  return nlohmann::json{{"kind", kind}, {"keys", keys}}.dump();
 }
 
 void on_passivate_request(registry_actor* self, const entity_ref& ref) {
@@ -210,6 +271,8 @@ caf::behavior entity_registry(registry_actor* self, entity_settings cfg, db_acto
       return s->second.handle;
     },
     [=](caf::get_atom, status_atom) { return status_json(self->state); },
+    [=](caf::get_atom, const std::string& kind) { return active_keys_json(self->state, kind); },
+    [=](caf::update_atom, cluster_view& v) { on_view(self, v); },
     [=](drain_atom) -> caf::result<caf::message> {
       auto& st = self->state;
       st.draining = true;

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/entity_registry.hpp"
+#include "actors/membership.hpp"
 #include "agents/agent_pool.hpp"
 #include "agents/classifier_actor.hpp"
 #include "actors/node_router.hpp"
@@ -26,6 +28,7 @@
 #include "config/settings.hpp"
 #include "http/agent_routes.hpp"
 #include "http/auth_routes.hpp"
+#include "http/cluster_routes.hpp"
 #include "http/client/stripe_connector.hpp"
 #include "http/client/llm_connector.hpp"
 #include "http/client/twilio_connector.hpp"
@@ -157,9 +160,30 @@ bool schema_is_servable(caf::actor_system& sys, const db_actor& db) {
   return ok;
 }
 
+/// Waits until the router has no message forwarded to a peer still unanswered (a leaving node
+/// keeps relaying what peers sent it before they saw it leave), at most `within`.
+void wait_for_forwards(caf::actor_system& sys, const caf::actor& router,
+                       std::chrono::milliseconds within) {
+  caf::scoped_actor self{sys};
+  auto deadline = std::chrono::steady_clock::now() + within;
+  int quiet_rounds = 0;
+  while (quiet_rounds < 2 && std::chrono::steady_clock::now() < deadline) {
+    int pending = -1;
+    self->request(router, std::chrono::seconds(1), caf::get_atom_v, caf::pending_atom_v)
+      .receive([&](int n) { pending = n; }, [](caf::error&) {});
+    quiet_rounds = pending == 0 ? quiet_rounds + 1 : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 int run_node(const settings& cfg) {
   app_config caf_cfg;
   caf_cfg.load<caf::io::middleman>();
+  // Middleman heartbeats: a frozen (not dead) peer is dropped after peer_timeout_ms.
+  caf_cfg.set("middleman.heartbeat-interval",
+              caf::timespan{std::chrono::milliseconds(cfg.cluster.peer_heartbeat_ms)});
+  caf_cfg.set("middleman.connection-timeout",
+              caf::timespan{std::chrono::milliseconds(cfg.cluster.peer_timeout_ms)});
   caf::actor_system sys{caf_cfg};
   auto db = persistence::spawn_db_pool(sys, cfg.database, true);
   auto hub = actors::spawn_realtime_hub(sys);
@@ -185,6 +209,7 @@ int run_node(const settings& cfg) {
   entity_svc.hub = hub;
   entity_svc.twilio = twilio;
   entity_svc.stripe = stripe;
+  entity_svc.node_id = cfg.node_id;
   auto registry = actors::spawn_entity_registry(
     sys, cfg.entities, db,
     {{"organization", actors::spawn_organization},
@@ -195,7 +220,16 @@ int run_node(const settings& cfg) {
         return actors::spawn_sms_conversation(s, with_agents);
       }}},
     entity_svc);
-  auto router = actors::spawn_node_router(sys, registry);
+  auto router = actors::spawn_node_router(sys, registry, cfg.node_id);
+  auto joined = std::make_shared<std::atomic<bool>>(false);
+  actors::membership_config member_cfg;
+  member_cfg.node_id = cfg.node_id;
+  member_cfg.incarnation = actors::new_incarnation();
+  member_cfg.host = cfg.cluster.host;
+  member_cfg.http_port = cfg.http.port;
+  member_cfg.lease_ms = cfg.cluster.lease_ms;
+  member_cfg.heartbeat_ms = cfg.cluster.heartbeat_ms;
+  auto membership = actors::spawn_membership(sys, member_cfg, db, router, hub, joined);
   auto passwords = actors::spawn_password_hasher(sys, 2);
   caf::actor timers;  // started once the schema is known to be servable
   auto stop_actors = [&] {
@@ -204,7 +238,7 @@ int run_node(const settings& cfg) {
     caf::scoped_actor self{sys};
     self->request(registry, std::chrono::seconds(10), drain_atom_v)
       .receive([](caf::ok_atom) {}, [](caf::error&) {});
-    for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry,
+    for (auto& a : {caf::actor_cast<caf::actor>(db), router, registry, membership,
                     caf::actor_cast<caf::actor>(passwords), caf::actor_cast<caf::actor>(twilio),
                     caf::actor_cast<caf::actor>(stripe),
                     caf::actor_cast<caf::actor>(classifier)})
@@ -219,6 +253,16 @@ int run_node(const settings& cfg) {
     stop_actors();
     return EXIT_FAILURE;
   }
+  // Peers connect to the membership actor; it hands them the router and the hub.
+  auto cluster_port = sys.middleman().publish(membership, cfg.cluster.port,
+                                              cfg.cluster.bind.c_str(), true);
+  if (!cluster_port) {
+    logger("main").critical("cannot listen for cluster peers on {}:{}: {}", cfg.cluster.bind,
+                            cfg.cluster.port, caf::to_string(cluster_port.error()));
+    stop_actors();
+    return EXIT_FAILURE;
+  }
+  caf::anon_send(membership, caf::publish_atom_v, *cluster_port);
   auto draining = std::make_shared<std::atomic<bool>>(false);
   http::node_services svc;
   svc.sys = &sys;
@@ -231,11 +275,15 @@ int run_node(const settings& cfg) {
   svc.stripe = stripe;
   svc.classifier = classifier;
   svc.draining = [draining] { return draining->load(); };
+  svc.membership = membership;
+  svc.registry = registry;
+  svc.cluster_joined = [joined] { return joined->load(); };
   *sms_agents = agents::spawn_agents(sys, db, router, svc.stripe);
   timers = actors::spawn_timer_runner(sys, cfg.entities, db, router, svc.stripe, svc.hub);
   http::route_table routes;
   routes.set_cors(std::make_shared<http::cors_policy>(cfg.product_domains, cfg.cors_origins));
   http::add_ops_routes(routes, svc);
+  http::add_cluster_routes(routes, svc);
   http::add_public_routes(routes, svc);
   http::add_auth_routes(routes, svc);
   http::add_org_routes(routes, svc);
@@ -252,9 +300,12 @@ int run_node(const settings& cfg) {
   http::add_payment_routes(routes, svc);
   http::add_stripe_routes(routes, svc);
   http::server server{cfg.http, std::move(routes)};
-  server.stop_on_signals([draining] {
+  server.stop_on_signals([draining, membership] {
     draining->store(true);
-    logger("main").info("signal received: draining");
+    // Leave at once: peers stop placing keys here and this node hands its entities over while
+    // the server finishes the requests it has.
+    caf::anon_send(membership, caf::leave_atom_v);
+    logger("main").info("signal received: leaving the cluster and draining");
   });
   if (auto err = server.start()) {
     logger("main").critical("cannot listen on {}:{}: {}", cfg.http.addr, cfg.http.port,
@@ -263,8 +314,15 @@ int run_node(const settings& cfg) {
     return EXIT_FAILURE;
   }
   log_fields(logger("main"), spdlog::level::info, "listening",
-             {{"addr", cfg.http.addr}, {"port", std::to_string(server.port())}});
+             {{"addr", cfg.http.addr}, {"port", std::to_string(server.port())},
+              {"cluster_port", std::to_string(*cluster_port)}});
   server.wait();
+  {
+    caf::scoped_actor self{sys};
+    self->request(membership, std::chrono::seconds(5), caf::leave_atom_v)
+      .receive([](caf::ok_atom) {}, [](caf::error&) {});
+  }
+  wait_for_forwards(sys, router, std::chrono::seconds(5));
   stop_actors();
   logger("main").info("stopped");
   return EXIT_SUCCESS;

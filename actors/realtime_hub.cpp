@@ -14,6 +14,7 @@
 
 #include "actors/log.hpp"
 #include "protocols/realtime.hpp"
+#include "protocols/type_ids.hpp"
 
 namespace djdash::actors {
 
@@ -99,11 +100,15 @@ caf::behavior realtime_hub(hub_ptr self) {
         const std::string& payload) {
       deliver_local(self, topic, event, payload);
       // Cross-node fan-out: the only place events leave this node.
+      if (self->state.peers.empty())
+        return;
+      auto relayed = caf::make_message(caf::forward_atom_v, realtime_event{topic, event, payload});
       for (auto& [addr, peer] : self->state.peers)
-        self->send(peer, caf::forward_atom_v, topic, event, payload);
+        self->send(peer, relayed);
     },
-    [=](caf::forward_atom, const std::string& topic, const std::string& event,
-        const std::string& payload) { deliver_local(self, topic, event, payload); },
+    [=](caf::forward_atom, const realtime_event& ev) {
+      deliver_local(self, ev.topic, ev.event, ev.payload);
+    },
     [=](caf::subscribe_atom, const std::string& topic, const caf::actor& who) {
       if (who)
         add(self, topic, who);

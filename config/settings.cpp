@@ -1,9 +1,11 @@
 #include "config/settings.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <unistd.h>
@@ -156,6 +158,12 @@ void apply_file(settings& s, const json& root) {
   {
     auto c = r.child("cluster");
     c.read("port", s.cluster.port);
+    c.read("bind", s.cluster.bind);
+    c.read("host", s.cluster.host);
+    c.read("lease_ms", s.cluster.lease_ms);
+    c.read("heartbeat_ms", s.cluster.heartbeat_ms);
+    c.read("peer_heartbeat_ms", s.cluster.peer_heartbeat_ms);
+    c.read("peer_timeout_ms", s.cluster.peer_timeout_ms);
     c.reject_unknown();
   }
   {
@@ -239,6 +247,10 @@ void apply_env(settings& s, const env_lookup& env) {
   env_str(env, "DJDASH_HTTP_ADDR", s.http.addr);
   env_int(env, "DJDASH_HTTP_PORT", s.http.port);
   env_int(env, "DJDASH_CLUSTER_PORT", s.cluster.port);
+  env_str(env, "DJDASH_CLUSTER_BIND", s.cluster.bind);
+  env_str(env, "DJDASH_CLUSTER_HOST", s.cluster.host);
+  env_int(env, "DJDASH_CLUSTER_LEASE_MS", s.cluster.lease_ms);
+  env_int(env, "DJDASH_CLUSTER_HEARTBEAT_MS", s.cluster.heartbeat_ms);
   env_str(env, "DJDASH_NODE_ID", s.node_id);
   env_str(env, "DJDASH_DATABASE_URL", s.database.url);
   env_str(env, "DJDASH_MIGRATE_DATABASE_URL", s.database.migrate_url);
@@ -263,6 +275,7 @@ void apply_env(settings& s, const env_lookup& env) {
   env_str(env, "GOOGLE_OAUTH_CLIENT_ID", k.google_client_id);
   env_str(env, "GOOGLE_OAUTH_CLIENT_SECRET", k.google_client_secret);
   env_str(env, "DJDASH_SECRET_KEY", k.secret_key);
+  env_str(env, "DJDASH_OPS_TOKEN", k.ops_token);
 }
 
 bool is_http_url(const std::string& u) {
@@ -315,6 +328,21 @@ void check(const settings& s) {
   for (auto& origin : s.cors_origins)
     if (!is_http_url(origin))
       fail("cors_origins", "each origin must start with http:// or https://, got \"" + origin + "\"");
+  if (s.cluster.lease_ms < 300 || s.cluster.lease_ms > 600000)
+    fail("cluster.lease_ms", "must be 300..600000");
+  if (s.cluster.heartbeat_ms < 50 || s.cluster.heartbeat_ms * 2 > s.cluster.lease_ms)
+    fail("cluster.heartbeat_ms", "must be at least 50 and at most half of cluster.lease_ms");
+  positive("cluster.peer_heartbeat_ms", s.cluster.peer_heartbeat_ms);
+  if (s.cluster.peer_timeout_ms < 2 * s.cluster.peer_heartbeat_ms)
+    fail("cluster.peer_timeout_ms", "must be at least twice cluster.peer_heartbeat_ms");
+  if (s.cluster.bind.empty())
+    fail("cluster.bind", "must be an address, e.g. 127.0.0.1 or 0.0.0.0");
+  static const std::regex node_id_shape{"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"};
+  if (!std::regex_match(s.node_id, node_id_shape))
+    fail("node_id", "must be 1..63 letters, digits, '.', '_' or '-', starting with a letter or "
+                    "digit");
+  if (!s.secrets.ops_token.empty() && s.secrets.ops_token.size() < 16)
+    fail("DJDASH_OPS_TOKEN", "must be at least 16 characters");
   positive("entities.idle_timeout_ms", s.entities.idle_timeout_ms);
   positive("entities.crash_loop_limit", s.entities.crash_loop_limit);
   positive("entities.crash_loop_window_ms", s.entities.crash_loop_window_ms);
@@ -352,7 +380,13 @@ std::string default_node_id() {
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0)
     std::snprintf(host, sizeof(host), "node");
-  return std::string{host} + "-" + std::to_string(getpid());
+  std::string name;
+  for (char* c = host; *c && name.size() < 40; ++c)  // keep what a node id may hold
+    if (std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '.' || *c == '_')
+      name += *c;
+  if (name.empty() || !std::isalnum(static_cast<unsigned char>(name[0])))
+    name = "node" + name;
+  return name + "-" + std::to_string(getpid());
 }
 
 caf::error problem(const std::string& msg) {
@@ -392,6 +426,9 @@ caf::expected<settings> load_settings_text(const std::string& json_text, const e
       s.database.migrate_url = s.database.url;
     if (s.node_id.empty())
       s.node_id = default_node_id();
+    if (s.cluster.host.empty())
+      s.cluster.host = s.cluster.bind == "0.0.0.0" || s.cluster.bind == "::" ? "127.0.0.1"
+                                                                             : s.cluster.bind;
     check(s);
   } catch (const config_problem& p) {
     return problem(p.message);

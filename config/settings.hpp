@@ -37,8 +37,17 @@ struct db_settings {
   int statement_timeout_ms = 10000;
 };
 
+/// Every node that shares a database joins the same cluster (DESIGN.md, "Cluster").
 struct cluster_settings {
-  uint16_t port = 0;  // 0: clustering off (single node)
+  uint16_t port = 0;               // middleman port peers connect to; 0: any free port (it is
+                                   // advertised through the cluster_nodes table)
+  std::string bind = "127.0.0.1";  // never reachable from the internet: CAF's protocol has no
+                                   // authentication
+  std::string host;                // what peers connect to; default: bind (127.0.0.1 for 0.0.0.0)
+  int lease_ms = 3000;             // a member whose heartbeat is older is dropped
+  int heartbeat_ms = 1000;         // how often a node writes its row and reads the others
+  int peer_heartbeat_ms = 250;     // middleman heartbeats: a frozen peer is dropped after
+  int peer_timeout_ms = 1500;      // ... this long without traffic
 };
 
 struct entity_settings {
@@ -97,6 +106,7 @@ struct secret_settings {
   std::string google_client_id;
   std::string google_client_secret;
   std::string secret_key;
+  std::string ops_token;  // lets non-loopback callers use /debug/* (Authorization: Bearer)
 };
 
 struct settings {

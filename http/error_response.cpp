@@ -25,6 +25,7 @@ int status_of(app_errc code) {
     case app_errc::upstream_timeout: return 504;
     case app_errc::upstream_error: return 502;
     case app_errc::shutting_down: return 503;
+    case app_errc::cluster_unavailable: return 503;
     case app_errc::internal: return 500;
   }
   return 500;
@@ -51,6 +52,7 @@ const char* default_message(app_errc code) {
     case app_errc::upstream_timeout: return "the request took too long";
     case app_errc::upstream_error: return "an upstream service failed";
     case app_errc::shutting_down: return "this node is shutting down";
+    case app_errc::cluster_unavailable: return "this node has not joined the cluster yet";
     case app_errc::internal: return "internal error";
   }
   return "internal error";

@@ -20,6 +20,9 @@ namespace djdash::http {
 
 namespace {
 
+// How long a connection accepted just before a drain may take to send its first request.
+constexpr int fresh_connection_grace_ms = 250;
+
 // After a response that closes the connection, unread request bytes would make the kernel send
 // a RST that can destroy the response before the client reads it: discard input briefly first.
 constexpr std::chrono::milliseconds linger_time{1000};
@@ -68,8 +71,21 @@ void http_session::drain() {
       return;
     }
     if (self->phase_ == phase::idle)
-      self->finish();
+      self->close_idle_for_drain();
   });
+}
+
+// A drain must not drop a request the client already sent: bytes waiting in the socket are read
+// and answered (with Connection: close), and a connection accepted just before the listener
+// closed gets a moment for its first request. Only a quiet keep-alive connection closes at once.
+void http_session::close_idle_for_drain() {
+  beast::error_code ec;
+  auto waiting = stream_.socket().available(ec);
+  if (!ec && waiting > 0)
+    return;  // on_readable fires and reads it
+  if (!served_)
+    return arm_timer(fresh_connection_grace_ms, &http_session::on_idle_timeout);
+  finish();
 }
 
 void http_session::force_close() {
@@ -86,14 +102,18 @@ void http_session::force_close() {
 // --- waiting and reading -------------------------------------------------------------------
 
 void http_session::do_wait() {
-  if (drain_ || state_->draining())
-    return finish();
   if (buffer_.size() > 0)
     return do_read();  // a pipelined request is already buffered
   phase_ = phase::idle;
-  // The idle timeout runs until the first byte; only then does the read timeout start, so a
-  // quiet keep-alive connection and a slow sender are told apart.
-  arm_timer(state_->settings().idle_timeout_ms, &http_session::on_idle_timeout);
+  if (drain_ || state_->draining()) {
+    close_idle_for_drain();
+    if (phase_ != phase::idle)
+      return;  // closed
+  } else {
+    // The idle timeout runs until the first byte; only then does the read timeout start, so a
+    // quiet keep-alive connection and a slow sender are told apart.
+    arm_timer(state_->settings().idle_timeout_ms, &http_session::on_idle_timeout);
+  }
   stream_.socket().async_wait(tcp::socket::wait_read,
                               beast::bind_front_handler(&http_session::on_readable,
                                                         shared_from_this()));
@@ -335,6 +355,7 @@ bool http_session::closing_after_response() const {
 
 void http_session::send(response r, bool close) {
   phase_ = phase::writing;
+  served_ = true;
   add_security_headers(r);
   if (auto cors = state_->routes().cors())
     cors->decorate(current_.origin, r);

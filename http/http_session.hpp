@@ -43,6 +43,7 @@ private:
   using message_type = wire_request;
 
   void do_wait();
+  void close_idle_for_drain();
   void on_readable(beast::error_code ec);
   void do_read();
   void on_header(beast::error_code ec, std::size_t bytes);
@@ -75,6 +76,7 @@ private:
   uint64_t track_key_ = 0;
   phase phase_ = phase::idle;
   bool drain_ = false;
+  bool served_ = false;  // answered at least one request on this connection
   bool keep_alive_ = false;
   unsigned version_ = 11;
   std::string remote_ip_;

@@ -28,6 +28,12 @@ struct node_services {
   const djdash::settings* cfg = nullptr;
   /// Returns whether this node is draining (readiness fails while it does).
   std::function<bool()> draining;
+  /// Cluster membership: `(caf::get_atom, status_atom)` → members and view (actors/membership).
+  caf::actor membership;
+  /// The entity registry: `(caf::get_atom, kind)` → the keys active on this node (ops).
+  caf::actor registry;
+  /// Returns whether this node has joined the cluster (readiness fails until it has).
+  std::function<bool()> cluster_joined;
 };
 
 } // namespace djdash::http

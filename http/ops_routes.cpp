@@ -42,6 +42,8 @@ response db_check_failed(const caf::error& err) {
 void readyz(const node_services& svc, const responder& rsp) {
   if (is_draining(svc))
     return rsp(error_response(app_errc::shutting_down));
+  if (svc.cluster_joined && !svc.cluster_joined())
+    return rsp(error_response(app_errc::cluster_unavailable));
   if (!svc.sys || !svc.db)
     return rsp(error_response(app_errc::db_unavailable));
   svc.sys->spawn([db = svc.db, draining = svc.draining, rsp](caf::event_based_actor* self) {
@@ -113,7 +115,9 @@ void add_ops_routes(route_table& routes, node_services svc) {
   routes.add("GET", "/healthz", [svc](request&, const responder& rsp) { healthz(svc, rsp); },
              ops_doc("Process is up", {200}));
   routes.add("GET", "/readyz", [svc](request&, const responder& rsp) { readyz(svc, rsp); },
-             ops_doc("Ready to serve: database reachable and migrated, not draining", {200, 503}));
+             ops_doc("Ready to serve: database reachable and migrated, joined the cluster, not "
+                     "draining",
+                     {200, 503}));
   routes.add("GET", "/metrics", [](request&, const responder& rsp) { metrics_text(rsp); },
              ops_doc("Prometheus metrics (text format 0.0.4)", {200}));
   routes.add("GET", "/openapi.json", openapi_handler(routes.watch()),

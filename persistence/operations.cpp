@@ -2,6 +2,7 @@
 
 #include "persistence/assistant_repo.hpp"
 #include "persistence/auth_repo.hpp"
+#include "persistence/cluster_repo.hpp"
 #include "persistence/contact_repo.hpp"
 #include "persistence/contract_repo.hpp"
 #include "persistence/crowd_request_repo.hpp"
@@ -40,6 +41,7 @@ std::map<std::string, operation>& all_operations() {
     add_sms_operations(result);
     add_payment_operations(result);
     add_stripe_webhook_operations(result);
+    add_cluster_operations(result);
     return result;
   }();
   return ops;

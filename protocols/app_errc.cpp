@@ -24,6 +24,7 @@ std::string to_string(app_errc x) {
     case app_errc::upstream_timeout: return "upstream_timeout";
     case app_errc::upstream_error: return "upstream_error";
     case app_errc::shutting_down: return "shutting_down";
+    case app_errc::cluster_unavailable: return "cluster_unavailable";
     case app_errc::internal: return "internal";
   }
   return "internal";

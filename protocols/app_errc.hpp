@@ -28,6 +28,7 @@ enum class app_errc : uint8_t {
   upstream_timeout,
   upstream_error,
   shutting_down,
+  cluster_unavailable,
   internal,
 };
 

@@ -212,7 +212,14 @@ node_metrics_t::node_metrics_t()
     db_wait(reg.make_histogram("djdash_db_pool_wait_seconds",
                                "Time a database call waited for a connection.", {})),
     db_calls(reg.make_counter("djdash_db_calls_total", "Database calls by operation and outcome.",
-                              {"op", "outcome"})) {
+                              {"op", "outcome"})),
+    cluster_members(reg.make_gauge("djdash_cluster_members",
+                                   "Live cluster members this node places entities over.", {})),
+    cluster_forwards(reg.make_counter("djdash_cluster_forwards_total",
+                                      "Entity messages forwarded to their owner node, by outcome.",
+                                      {"outcome"})),
+    cluster_peer_losses(reg.make_counter("djdash_cluster_peer_losses_total",
+                                         "Peer node connections lost.", {})) {
   // nop
 }
 

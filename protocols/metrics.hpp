@@ -109,6 +109,9 @@ struct node_metrics_t {
   gauge& db_queue_depth;         // -
   histogram& db_wait;            // -
   counter& db_calls;             // op, outcome
+  gauge& cluster_members;        // - (live members this node places entities over)
+  counter& cluster_forwards;     // outcome: ok, error, peer_down
+  counter& cluster_peer_losses;  // - (peer connections lost)
   node_metrics_t();
 };
 

@@ -9,7 +9,7 @@
 // - `(caf::unsubscribe_atom, topic, caf::actor subscriber)` → `caf::ok_atom`
 //   A subscriber is monitored: when it ends, all its subscriptions go with it.
 // - `(caf::join_atom, caf::actor peer_hub)`: relay this node's publishes to a peer hub (the
-//   cluster wires this); `(caf::forward_atom, topic, event, payload)` from a peer hub is
+//   cluster wires this); `(caf::forward_atom, realtime_event)` from a peer hub is
 //   delivered locally only, so relays never loop.
 // Subscribers receive `realtime_frame`: the serialized `{"type":"event",...}` text, built once
 // per publish and shared by every subscriber and every socket's write queue.

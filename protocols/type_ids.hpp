@@ -5,6 +5,7 @@
 
 #include <caf/type_id.hpp>
 
+#include "protocols/cluster.hpp"
 #include "protocols/messages.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(djdash, caf::first_custom_type_id)
@@ -26,4 +27,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(djdash, caf::first_custom_type_id)
   CAF_ADD_ATOM(djdash, djdash, sms_atom, "sms")
   CAF_ADD_ATOM(djdash, djdash, agent_atom, "agent")
   CAF_ADD_ATOM(djdash, djdash, llm_atom, "llm")
+  CAF_ADD_TYPE_ID(djdash, (djdash::node_endpoints))
+  CAF_ADD_TYPE_ID(djdash, (djdash::entity_envelope))
+  CAF_ADD_TYPE_ID(djdash, (djdash::realtime_event))
+  CAF_ADD_TYPE_ID(djdash, (djdash::cluster_view))
 CAF_END_TYPE_ID_BLOCK(djdash)

@@ -64,7 +64,7 @@ struct fixture : test_coordinator_fixture<app_config> {
     auto db = sys.spawn(stub_db, data);
     registry = actors::spawn_entity_registry(sys, cfg, db,
                                              {{"organization", actors::spawn_organization}});
-    router = actors::spawn_node_router(sys, registry);
+    router = actors::spawn_node_router(sys, registry, "test-node");
     run();
   }
 

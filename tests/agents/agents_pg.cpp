@@ -66,7 +66,7 @@ struct fixture {
     entity_settings es;
     registry = actors::spawn_entity_registry(sys, es, pool,
                                              {{"organization", actors::spawn_organization}});
-    router = actors::spawn_node_router(sys, registry);
+    router = actors::spawn_node_router(sys, registry, "test-node");
     agents = agents::spawn_agents(sys, pool, router, stripe_actor{});
   }
 
