@@ -248,7 +248,7 @@ run_wrk() {  # NAME URL -> W_RPS W_P50 W_P99 W_NON2XX W_SOCKERR
   COMMANDS+=("${PIN[*]}${PIN[*]:+ }${cmd[*]}")
   out=$("${PIN[@]}" timeout $((DURATION + 30)) "${cmd[@]}" 2>&1) || { echo "$out" >&2; note "wrk failed for $name"; }
   RAW+=$'\n'"### $name"$'\n\n```\n'"$ ${cmd[*]}"$'\n'"$out"$'\n```\n'
-  sed 's/^/    /' <<<"$out" >&2
+  printf '    %s\n' "${out//$'\n'/$'\n'    }" >&2
   W_RPS=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   W_P50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   W_P99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
