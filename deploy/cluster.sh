@@ -85,7 +85,8 @@ node_pid() {
   [[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 1
   [[ $(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null) =~ ^[^ZX]$ ]] || return 1
   [[ $(cat "/proc/$pid/comm" 2>/dev/null) == djdash ]] || return 1
-  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "DJDASH_NODE_ID=n$k" || return 1
+  # (The process may exit between the checks: the redirection's error is silenced too.)
+  { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "DJDASH_NODE_ID=n$k" || return 1
   echo "$pid"
 }
 
