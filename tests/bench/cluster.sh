@@ -269,7 +269,7 @@ wait_view n1,n2,n3 1 2 3
 note "n3 joined: view [n1,n2,n3]"
 
 # One pass: ping each key in the file $1 through the survivors (alternately n1, n2), one curl with
-# keep-alive per node. Prints "<code> <key>" lines.
+# keep-alive per node. Prints "<code> <key> <seconds>" lines.
 ping_pass() {  # KEYFILE
   local i=0 key k cfg1=$TMP/pass1.cfg cfg2=$TMP/pass2.cfg
   : >"$cfg1"; : >"$cfg2"
@@ -278,24 +278,39 @@ ping_pass() {  # KEYFILE
     printf 'url = "%s"\noutput = /dev/null\n' "$(url "$k" "/debug/cluster/ping?kind=organization&key=$key")" \
       >>"$TMP/pass$k.cfg"
   done <"$1"
-  {
-    [[ -s $cfg1 ]] && curl -s --max-time 5 -K "$cfg1" -w '%{http_code} %{url_effective}\n' &
-    [[ -s $cfg2 ]] && curl -s --max-time 5 -K "$cfg2" -w '%{http_code} %{url_effective}\n' &
-    wait
-  } 2>/dev/null | sed -n 's/^\([0-9]*\) .*[?&]key=\([0-9a-f-]*\).*/\1 \2/p'
+  # Each curl writes its own file (two writers on one pipe could interleave lines).
+  : >"$TMP/pass1.out"; : >"$TMP/pass2.out"
+  local pids=() cfg
+  for cfg in "$cfg1" "$cfg2"; do
+    [[ -s $cfg ]] || continue
+    curl -s --max-time 5 -K "$cfg" -w '%{http_code} %{time_total} %{url_effective}\n' >"${cfg%.cfg}.out" 2>/dev/null &
+    pids+=($!)
+  done
+  if ((${#pids[@]})); then wait "${pids[@]}" || true; fi
+  sed -n 's/^\([0-9]*\) \([0-9.]*\) .*[?&]key=\([0-9a-f-]*\).*/\1 \3 \2/p' "$TMP/pass1.out" "$TMP/pass2.out"
 }
 
 printf '%s\n' "${KEYS[@]}" >"$TMP/all_keys"
+# Every key once right after the join (that pass's answers are reported: a join should fail
+# nothing), then again until all answer 200, so every key is active on its owner before the kill.
+histogram() { awk '{n[$1]++} END {for (c in n) printf "%s%d × %s", (i++ ? ", " : ""), n[c], c}'; }
 warm=$(ping_pass "$TMP/all_keys")
-warm_ok=$(grep -c '^200 ' <<<"$warm" || true)
-((warm_ok == ORGS)) || die "before the kill only $warm_ok of $ORGS keys answered 200"
+JOIN_PASS=$(histogram <<<"$warm")
+note "first pass over all keys after n3 joined: $JOIN_PASS"
+for _ in $(seq 1 20); do
+  warm_ok=$(grep -c '^200 ' <<<"$warm" || true)
+  ((warm_ok == ORGS)) && break
+  sleep 0.5
+  warm=$(ping_pass "$TMP/all_keys")
+done
+((warm_ok == ORGS)) || die "before the kill only $warm_ok of $ORGS keys answered 200 ($(histogram <<<"$warm"))"
 N3_KEYS=$(curl -s --max-time 5 "$(url 3 "/debug/cluster/entities?kind=organization")" |
           grep -o '[0-9a-f]\{8\}-[0-9a-f-]\{27\}' | sort -u | wc -l || true)
 note "all $ORGS keys active; n3 holds $N3_KEYS of them; SIGKILL n3"
 
 cp "$TMP/all_keys" "$TMP/pending"
 declare -A FAIL_CODES=()
-PASSES=0 FIRST_FAILED="" VIEW_DROP_MS="" RECOVERED_MS=""
+PASSES=0 FIRST_FAILED="" FIRST_PASS_MS="" FIRST_SLOWEST_MS="" VIEW_DROP_MS="" RECOVERED_MS=""
 T0=$(now_ms)
 kill -KILL "${NODE_PID[3]}"
 while :; do
@@ -308,7 +323,11 @@ while :; do
   while read -r code _; do
     [[ $code == 200 ]] || FAIL_CODES[$code]=$(( ${FAIL_CODES[$code]:-0} + 1 ))
   done <<<"$out"
-  [[ -n $FIRST_FAILED ]] || FIRST_FAILED=$(sort -u "$TMP/pending.next" | grep -c . || true)
+  if [[ -z $FIRST_FAILED ]]; then
+    FIRST_FAILED=$(sort -u "$TMP/pending.next" | grep -c . || true)
+    FIRST_PASS_MS=$((t - T0))
+    FIRST_SLOWEST_MS=$(awk '$3 > m {m = $3} END {printf "%.0f", m * 1000}' <<<"$out")
+  fi
   sort -u "$TMP/pending.next" >"$TMP/pending"
   if [[ -z $VIEW_DROP_MS && $(view_of 1) == n1,n2 ]]; then VIEW_DROP_MS=$(( $(now_ms) - T0 )); fi
   if [[ ! -s $TMP/pending ]]; then RECOVERED_MS=$((t - T0)); break; fi
@@ -363,12 +382,14 @@ Cross-node / local throughput: $(ratio "$RE_RPS" "$LO_RPS"). Keys: local $LOCAL_
 
 | measure | value |
 |---|---:|
+| first pass over all keys right after n3 joined (count × HTTP status) | $JOIN_PASS |
 | keys (organizations), all active before the kill | $ORGS |
 | keys active on n3 when it was killed | $N3_KEYS |
 | kill → every key answered 200 through n1/n2 | ${RECOVERED_MS:-**not recovered in ${RECOVERY_TIMEOUT} s**} ms |
 | kill → n1's view without n3 (observed between passes) | ${VIEW_DROP_MS:-n/a} ms |
 | passes over the failing keys | $PASSES |
 | keys failing in the first pass | ${FIRST_FAILED:-0} |
+| first pass: kill → its end / its slowest single answer | ${FIRST_PASS_MS:-?} ms / ${FIRST_SLOWEST_MS:-?} ms |
 | failing answers seen (count × HTTP status; 000 = no answer within 5 s) | ${FAILS_TEXT:-none} |
 | full pass after recovery: keys answering 200 | $FINAL_OK / $ORGS |
 
