@@ -8,9 +8,10 @@
 #      middleman → entity on n2 → reply back). Same node, same wrk settings, one run after the other.
 #   2. SIGKILL → every key answering again: a third node joins; every key is pinged once (so each
 #      is active on its owner); n3 is killed with SIGKILL; then the keys not yet answered are pinged
-#      through the survivors (n1/n2 alternately, one keep-alive curl per pass) until every key has
-#      answered 200. Reported: milliseconds from the kill to the last key's 200, how many keys n3
-#      held, what the failing answers were, and when n1's view dropped n3.
+#      through the survivors (n3's keys first; BENCH_PING_CONNECTIONS keep-alive curls, alternately
+#      to n1 and n2) pass after pass until every key has answered 200. Reported: milliseconds from
+#      the kill to the last of n3's keys answering 200, how many keys n3 held, the failing answers,
+#      and when n1's view dropped n3.
 #
 # Builds djdash (Release, like tests/bench/run.sh), starts a private durable PostgreSQL
 # (deploy/pg.sh, no --fast) in a temp dir on a free port, migrates, creates BENCH_ORGS
@@ -23,6 +24,7 @@
 #   BENCH_BUILD_DIR=<repo>/build-bench
 #   BENCH_ORGS=300              organizations created (keys pinged in part 2)
 #   BENCH_RECOVERY_TIMEOUT=60   seconds part 2 waits for every key before giving up
+#   BENCH_PING_CONNECTIONS=8    keep-alive connections (curl processes) a pass in part 2 uses
 #   BENCH_RESULTS=<repo>/tests/bench/results/cluster.md   where the Markdown report goes
 # DJDASH_CLUSTER_LEASE_MS / DJDASH_CLUSTER_HEARTBEAT_MS in the environment reach the nodes.
 set -euo pipefail
@@ -40,6 +42,7 @@ SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 BUILD_DIR=${BENCH_BUILD_DIR:-$REPO/build-bench}
 ORGS=${BENCH_ORGS:-300}
 RECOVERY_TIMEOUT=${BENCH_RECOVERY_TIMEOUT:-60}
+PING_CONNS=${BENCH_PING_CONNECTIONS:-8}
 RESULTS=${BENCH_RESULTS:-$REPO/tests/bench/results/cluster.md}
 
 die()  { echo "$PROG: error: $*" >&2; exit 1; }
@@ -53,6 +56,7 @@ check_range BENCH_WARMUP "$WARMUP" 0 30
 check_range BENCH_WRK_THREADS "$WRK_THREADS" 1 "$CONNS"
 check_range BENCH_ORGS "$ORGS" 10 5000
 check_range BENCH_RECOVERY_TIMEOUT "$RECOVERY_TIMEOUT" 1 600
+check_range BENCH_PING_CONNECTIONS "$PING_CONNS" 1 64
 
 PGBIN=/usr/lib/postgresql/15/bin
 if [[ ! -x $PGBIN/psql ]]; then
@@ -268,26 +272,34 @@ wait_ready 3
 wait_view n1,n2,n3 1 2 3
 note "n3 joined: view [n1,n2,n3]"
 
-# One pass: ping each key in the file $1 through the survivors (alternately n1, n2), one curl with
-# keep-alive per node. Prints "<code> <key> <seconds>" lines.
+# One pass: ping each key in the file $1, in order, through the survivors over PING_CONNS keep-alive
+# connections (one curl each, alternately to n1 and n2; keys dealt round-robin). Prints
+# "<code> <key> <seconds> <ms>" lines: the answer's status, its duration, and when it arrived
+# (epoch ms: the pass's start plus the durations so far on that connection, whose transfers run
+# back to back).
 ping_pass() {  # KEYFILE
-  local i=0 key k cfg1=$TMP/pass1.cfg cfg2=$TMP/pass2.cfg
-  : >"$cfg1"; : >"$cfg2"
+  local i=0 c key start pids=()
+  for ((c = 0; c < PING_CONNS; c++)); do : >"$TMP/pass$c.cfg"; : >"$TMP/pass$c.out"; done
   while read -r key; do
-    if ((i++ % 2 == 0)); then k=1; else k=2; fi
-    printf 'url = "%s"\noutput = /dev/null\n' "$(url "$k" "/debug/cluster/ping?kind=organization&key=$key")" \
-      >>"$TMP/pass$k.cfg"
+    c=$((i % PING_CONNS))
+    # No subshell per key: writing the configs is on the clock.
+    printf 'url = "http://127.0.0.1:%s/debug/cluster/ping?kind=organization&key=%s"\noutput = /dev/null\n' \
+      "${NODE_PORT[$((c % 2 + 1))]}" "$key" >>"$TMP/pass$c.cfg"
+    i=$((i + 1))
   done <"$1"
-  # Each curl writes its own file (two writers on one pipe could interleave lines).
-  : >"$TMP/pass1.out"; : >"$TMP/pass2.out"
-  local pids=() cfg
-  for cfg in "$cfg1" "$cfg2"; do
-    [[ -s $cfg ]] || continue
-    curl -s --max-time 5 -K "$cfg" -w '%{http_code} %{time_total} %{url_effective}\n' >"${cfg%.cfg}.out" 2>/dev/null &
+  start=$(now_ms)
+  for ((c = 0; c < PING_CONNS; c++)); do
+    [[ -s $TMP/pass$c.cfg ]] || continue
+    # Each curl writes its own file (several writers on one pipe could interleave lines).
+    curl -s --max-time 5 -K "$TMP/pass$c.cfg" -w '%{http_code} %{time_total} %{url_effective}\n' \
+      >"$TMP/pass$c.out" 2>/dev/null &
     pids+=($!)
   done
   if ((${#pids[@]})); then wait "${pids[@]}" || true; fi
-  sed -n 's/^\([0-9]*\) \([0-9.]*\) .*[?&]key=\([0-9a-f-]*\).*/\1 \3 \2/p' "$TMP/pass1.out" "$TMP/pass2.out"
+  for ((c = 0; c < PING_CONNS; c++)); do
+    sed -n 's/^\([0-9]*\) \([0-9.]*\) .*[?&]key=\([0-9a-f-]*\).*/\1 \3 \2/p' "$TMP/pass$c.out" |
+      awk -v s="$start" '{ t += $3; printf "%s %s %s %.0f\n", $1, $2, $3, s + t * 1000 }'
+  done
 }
 
 printf '%s\n' "${KEYS[@]}" >"$TMP/all_keys"
@@ -304,31 +316,39 @@ for _ in $(seq 1 20); do
   warm=$(ping_pass "$TMP/all_keys")
 done
 ((warm_ok == ORGS)) || die "before the kill only $warm_ok of $ORGS keys answered 200 ($(histogram <<<"$warm"))"
-N3_KEYS=$(curl -s --max-time 5 "$(url 3 "/debug/cluster/entities?kind=organization")" |
-          grep -o '[0-9a-f]\{8\}-[0-9a-f-]\{27\}' | sort -u | wc -l || true)
+curl -s --max-time 5 "$(url 3 "/debug/cluster/entities?kind=organization")" |
+  grep -o '[0-9a-f]\{8\}-[0-9a-f-]\{27\}' | sort -u >"$TMP/n3_keys" || true
+N3_KEYS=$(grep -c . "$TMP/n3_keys" || true)
+((N3_KEYS > 0)) || die "n3 holds no keys (GET /debug/cluster/entities on n3)"
 note "all $ORGS keys active; n3 holds $N3_KEYS of them; SIGKILL n3"
 
-cp "$TMP/all_keys" "$TMP/pending"
-declare -A FAIL_CODES=()
-PASSES=0 FIRST_FAILED="" FIRST_PASS_MS="" FIRST_SLOWEST_MS="" VIEW_DROP_MS="" RECOVERED_MS=""
+# n3's keys go first in every pass, so their answers are not delayed behind keys that never moved.
+{ cat "$TMP/n3_keys"; sort "$TMP/all_keys" | comm -23 - "$TMP/n3_keys"; } >"$TMP/pending"
+declare -A FAIL_CODES=() FIRST_OK=()
+PASSES=0 FIRST_FAILED="" FIRST_SLOWEST_MS="" VIEW_DROP_MS="" RECOVERED_MS=""
 T0=$(now_ms)
 kill -KILL "${NODE_PID[3]}"
 while :; do
   out=$(ping_pass "$TMP/pending")
   PASSES=$((PASSES + 1))
   t=$(now_ms)
-  awk '$1 != 200 {print $2}' <<<"$out" >"$TMP/pending.next"
-  # Keys curl did not report at all (it gave up) stay pending too.
-  comm -23 <(sort "$TMP/pending") <(awk '{print $2}' <<<"$out" | sort) >>"$TMP/pending.next"
-  while read -r code _; do
-    [[ $code == 200 ]] || FAIL_CODES[$code]=$(( ${FAIL_CODES[$code]:-0} + 1 ))
+  : >"$TMP/pending.next"
+  while read -r code key _ at; do
+    [[ -n $key ]] || continue
+    if [[ $code == 200 ]]; then
+      [[ -n ${FIRST_OK[$key]:-} ]] || FIRST_OK[$key]=$((at - T0))
+    else
+      FAIL_CODES[$code]=$(( ${FAIL_CODES[$code]:-0} + 1 ))
+      echo "$key" >>"$TMP/pending.next"
+    fi
   done <<<"$out"
+  # Keys curl did not report at all (it gave up) stay pending too, in their order.
+  grep -vxF -f <(awk '{print $2}' <<<"$out") "$TMP/pending" >>"$TMP/pending.next" || true
   if [[ -z $FIRST_FAILED ]]; then
     FIRST_FAILED=$(sort -u "$TMP/pending.next" | grep -c . || true)
-    FIRST_PASS_MS=$((t - T0))
     FIRST_SLOWEST_MS=$(awk '$3 > m {m = $3} END {printf "%.0f", m * 1000}' <<<"$out")
   fi
-  sort -u "$TMP/pending.next" >"$TMP/pending"
+  awk '!seen[$0]++' "$TMP/pending.next" >"$TMP/pending"
   if [[ -z $VIEW_DROP_MS && $(view_of 1) == n1,n2 ]]; then VIEW_DROP_MS=$(( $(now_ms) - T0 )); fi
   if [[ ! -s $TMP/pending ]]; then RECOVERED_MS=$((t - T0)); break; fi
   if ((t - T0 > RECOVERY_TIMEOUT * 1000)); then
@@ -338,6 +358,13 @@ while :; do
 done
 wait "${NODE_PID[3]}" 2>/dev/null || true
 NODE_PID[3]=""
+# Kill → the last of n3's keys answering 200, and → every key having answered 200 once.
+N3_MS=0 ALL_MS=0
+while read -r key; do
+  if ((${FIRST_OK[$key]:-999999999} > N3_MS)); then N3_MS=${FIRST_OK[$key]:-999999999}; fi
+done <"$TMP/n3_keys"
+for key in "${!FIRST_OK[@]}"; do if ((FIRST_OK[$key] > ALL_MS)); then ALL_MS=${FIRST_OK[$key]}; fi; done
+[[ -n $RECOVERED_MS ]] || { N3_MS="" ALL_MS=""; }
 if [[ -z $VIEW_DROP_MS ]]; then
   for _ in $(seq 1 600); do
     [[ $(view_of 1) == n1,n2 ]] && { VIEW_DROP_MS=$(( $(now_ms) - T0 )); break; }
@@ -348,7 +375,7 @@ FAILS_TEXT=""
 for code in "${!FAIL_CODES[@]}"; do FAILS_TEXT+="${FAILS_TEXT:+, }${FAIL_CODES[$code]} × $code"; done
 final=$(ping_pass "$TMP/all_keys")
 FINAL_OK=$(grep -c '^200 ' <<<"$final" || true)
-note "recovered in ${RECOVERED_MS:-n/a} ms after $PASSES pass(es); failing answers: ${FAILS_TEXT:-none}; final pass $FINAL_OK/$ORGS"
+note "n3's keys answering again ${N3_MS:-never} ms after the kill (every key: ${ALL_MS:-never} ms; $PASSES pass(es)); failing answers: ${FAILS_TEXT:-none}; final pass $FINAL_OK/$ORGS"
 
 # ---------------------------------------------------------------- report
 fmt() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
@@ -368,6 +395,7 @@ REPORT=$(cat <<EOF
 - pinning: $PIN_TEXT
 - load: ${CONNS} connections, ${DURATION} s per run, ${WARMUP} s unmeasured warm-up; wrk $WRK_THREADS thread(s)
 - PostgreSQL $PG_VERSION (private, durable); $ORGS organizations; nodes on loopback, $LEASE_TEXT
+- part 2 pings over $PING_CONNS keep-alive connections (curl), alternately to n1 and n2
 
 ## Local entity hop vs cross-node hop (wrk against n1)
 
@@ -385,11 +413,13 @@ Cross-node / local throughput: $(ratio "$RE_RPS" "$LO_RPS"). Keys: local $LOCAL_
 | first pass over all keys right after n3 joined (count × HTTP status) | $JOIN_PASS |
 | keys (organizations), all active before the kill | $ORGS |
 | keys active on n3 when it was killed | $N3_KEYS |
-| kill → every key answered 200 through n1/n2 | ${RECOVERED_MS:-**not recovered in ${RECOVERY_TIMEOUT} s**} ms |
-| kill → n1's view without n3 (observed between passes) | ${VIEW_DROP_MS:-n/a} ms |
-| passes over the failing keys | $PASSES |
+| **kill → the last of n3's keys answering 200** (through n1/n2) | ${N3_MS:-**not recovered in ${RECOVERY_TIMEOUT} s**} ms |
+| kill → every key has answered 200 (n3's keys first, then the other $((ORGS - N3_KEYS)) in the same pass) | ${ALL_MS:-n/a} ms |
+| kill → end of the last pass | ${RECOVERED_MS:-n/a} ms |
+| kill → n1's view without n3 (looked at between passes) | ${VIEW_DROP_MS:-n/a} ms |
+| passes until every key answered 200 | $PASSES |
 | keys failing in the first pass | ${FIRST_FAILED:-0} |
-| first pass: kill → its end / its slowest single answer | ${FIRST_PASS_MS:-?} ms / ${FIRST_SLOWEST_MS:-?} ms |
+| slowest single answer in the first pass | ${FIRST_SLOWEST_MS:-?} ms |
 | failing answers seen (count × HTTP status; 000 = no answer within 5 s) | ${FAILS_TEXT:-none} |
 | full pass after recovery: keys answering 200 | $FINAL_OK / $ORGS |
 
