@@ -32,6 +32,7 @@
 #   CLUSTER_CONFIG=<repo>/config/djdash.example.json   the nodes' --config file (as run.sh)
 #   DJDASH_DATABASE_URL, DJDASH_MIGRATE_DATABASE_URL   use this database (no embedded PostgreSQL);
 #                                remembered in CLUSTER_DIR/db.env (mode 600) for later commands
+#                                until `stop`
 #   DJDASH_JWT_SECRET            default: generated once in <repo>/var/jwt_secret (as run.sh does);
 #                                every node gets the same one
 #   DJDASH_JOBS                  build parallelism (default: nproc, at most 2)
@@ -263,8 +264,10 @@ cmd_start() {
         printf 'DJDASH_MIGRATE_DATABASE_URL=%q\n' "$DJDASH_MIGRATE_DATABASE_URL"
     } >"$tmp"
     mv -f -- "$tmp" "$STATE/db.env"
+  elif [[ -r $STATE/db.env ]]; then
+    # A cluster started with DJDASH_DATABASE_URL is extended on the same database (until `stop`).
+    log "using the database remembered in $STATE/db.env"
   else
-    rm -f -- "$STATE/db.env"
     # Only what we start is stopped by `stop`: a PostgreSQL already running stays running.
     if ! bash "$PG" status "${pg_args[@]}" >/dev/null 2>&1; then
       bash "$PG" start "${pg_args[@]}"
@@ -304,7 +307,7 @@ cmd_stop() {
     log "n$k did not exit within ${WAIT_S} s after SIGTERM; SIGKILL"
     kill -KILL "$(node_pid "$k")" 2>/dev/null || true
   done
-  rm -f -- "$STATE"/n*.pid
+  rm -f -- "$STATE"/n*.pid "$STATE/db.env"
   local names=""
   for k in $nodes; do names+=" n$k"; done
   [[ -n $names ]] && log "stopped:$names"
