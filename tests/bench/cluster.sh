@@ -326,6 +326,8 @@ note "all $ORGS keys active; n3 holds $N3_KEYS of them; SIGKILL n3"
 { cat "$TMP/n3_keys"; sort "$TMP/all_keys" | comm -23 - "$TMP/n3_keys"; } >"$TMP/pending"
 declare -A FAIL_CODES=() FIRST_OK=()
 PASSES=0 FIRST_FAILED="" FIRST_SLOWEST_MS="" VIEW_DROP_MS="" RECOVERED_MS=""
+# Disowned first, so the shell does not print a "Killed" job notice in the middle of the output.
+disown "${NODE_PID[3]}" 2>/dev/null || true
 T0=$(now_ms)
 kill -KILL "${NODE_PID[3]}"
 while :; do
@@ -356,7 +358,6 @@ while :; do
     break
   fi
 done
-wait "${NODE_PID[3]}" 2>/dev/null || true
 NODE_PID[3]=""
 # Kill → the last of n3's keys answering 200, and → every key having answered 200 once.
 N3_MS=0 ALL_MS=0
@@ -422,6 +423,11 @@ Cross-node / local throughput: $(ratio "$RE_RPS" "$LO_RPS"). Keys: local $LOCAL_
 | slowest single answer in the first pass | ${FIRST_SLOWEST_MS:-?} ms |
 | failing answers seen (count × HTTP status; 000 = no answer within 5 s) | ${FAILS_TEXT:-none} |
 | full pass after recovery: keys answering 200 | $FINAL_OK / $ORGS |
+
+The pings run back to back on each of the $PING_CONNS connections and share the CPUs with the
+nodes, so "the last of n3's keys answering" includes the pings' own time: it is an upper bound on
+how long any key was unavailable. A failing answer (503) is a request the router refused at once
+because its owner was gone; its key is asked again in the next pass.
 
 ## Commands
 
