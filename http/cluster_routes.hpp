@@ -1,7 +1,8 @@
 #pragma once
 
 // Cluster operations endpoints (API.md, Operations): members, the owner of a key, the entities
-// active on this node, and a ping through the router to an entity. Loopback callers only, or
+// active on this node, and a ping through the router to an entity. Loopback callers only (a
+// request with X-Forwarded-For / Forwarded / X-Real-IP came through a proxy and is not one), or
 // `Authorization: Bearer <DJDASH_OPS_TOKEN>` when that token is set.
 
 #include "http/node_services.hpp"

@@ -122,7 +122,10 @@ void validate_patch(pqxx::transaction_base& tx, const json& args) {
 
 /// Settings merge key by key; a null value removes the key.
 std::string merged_settings(pqxx::transaction_base& tx, const json& patch) {
-  auto current = jsonb(tx.exec1("select settings::text from organizations where id = app_org_id()")[0]);
+  // Locks the row before reading it: two writers (two PATCHes, or two activations of the entity
+  // while a key moves between nodes) merge one after the other and never lose each other's keys.
+  auto current = jsonb(
+    tx.exec1("select settings::text from organizations where id = app_org_id() for update")[0]);
   for (auto& [key, value] : patch.items()) {
     if (value.is_null())
       current.erase(key);
