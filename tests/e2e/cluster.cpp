@@ -81,7 +81,7 @@ std::vector<std::string> agreed_owners(test::cluster& c, const std::vector<std::
   }
   auto failed = errors.count.load();
   if (failed > 0)
-    CAF_MESSAGE("owner lookups that failed:" << errors.summary());
+    CAF_MESSAGE("owner lookups that failed:" << errors.summary() << c.outputs_tail());
   CAF_CHECK_EQUAL(failed, 0u);
   CAF_CHECK_EQUAL(disagreements, 0u);
   std::map<std::string, size_t> per_node;

@@ -230,13 +230,17 @@ public:
   }
 
   /// The last `max_chars` of every node's output, for failure messages.
-  std::string outputs_tail(size_t max_chars = 3000) const {
+  std::string outputs_tail(size_t max_chars = 3000) {
     std::string out;
     for (auto& [id, n] : nodes_) {
       auto all = output(id);
       if (all.size() > max_chars)
         all = "..." + all.substr(all.size() - max_chars);
-      out += "\n----- node " + id + " -----\n" + all;
+      std::string state = "running";
+      if (n.proc && !n.proc->running())
+        state = "exited with " + std::to_string(n.proc->wait(std::chrono::milliseconds(0)).value_or(-1));
+      out += "\n----- node " + id + " (" + state + ", http port " + std::to_string(n.port)
+             + ") -----\n" + all;
     }
     return out;
   }
