@@ -498,6 +498,7 @@ CAF_TEST(rolling restart under load fails no request) {
   std::atomic<size_t> unplaced{0};
   test::failure_log failures;
   std::atomic<size_t> done{0};
+  std::atomic<int> restarting{-1};  // index of the node being restarted, for failure messages
   auto lb = [&](const std::string& method, const std::string& target, const std::string& body,
                 const test::header_list& headers) {
     outcome r;
@@ -535,8 +536,12 @@ CAF_TEST(rolling restart under load fails no request) {
             if (write)
               acked[k] = seq[k];
           } else {
+            auto phase = restarting.load();
             failures.add(std::string{write ? "PATCH" : "ping"} + " key " + std::to_string(k)
-                         + " via " + via + ": " + r.describe());
+                         + " via " + via + " while "
+                         + (phase < 0 ? std::string{"no node restarted"}
+                                      : "restarting " + three[static_cast<size_t>(phase)])
+                         + ": " + r.describe());
           }
         }
     });
@@ -549,6 +554,7 @@ CAF_TEST(rolling restart under load fails no request) {
   for (size_t i = 0; i < 3; ++i) {
     auto& id = three[i];
     auto t0 = steady::now();
+    restarting = static_cast<int>(i);
     auto status = c.stop(id, SIGTERM, 30s);
     CAF_REQUIRE(status.has_value());
     CAF_CHECK_EQUAL(*status, 0);
@@ -564,6 +570,7 @@ CAF_TEST(rolling restart under load fails no request) {
                                                            << c.outputs_tail());
     CAF_MESSAGE(id << " restarted: SIGTERM to exit " << stopped_ms << " ms, back in all views "
                    << test::ms_since(t0) << " ms");
+    restarting = -1;
     CAF_CHECK(progress(200));
   }
   stopping = true;

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -186,6 +187,14 @@ public:
     for (auto& [id, n] : nodes_)
       if (n.proc)
         n.proc->wait(std::chrono::seconds(20));
+    // DJDASH_CLUSTER_TEST_KEEP_LOGS=<dir>: every node's whole output (all incarnations) is
+    // appended to <dir>/<node id>.log, for digging into a failure.
+    if (auto* dir = std::getenv("DJDASH_CLUSTER_TEST_KEEP_LOGS")) {
+      for (auto& [id, n] : nodes_) {
+        std::ofstream out{std::string{dir} + "/" + id + ".log", std::ios::app};
+        out << output(id);
+      }
+    }
     std::remove(config_path_.c_str());
   }
 
