@@ -58,11 +58,22 @@ void listener::run() {
   net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] { self->do_accept(); });
 }
 
-void listener::stop() {
-  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+void listener::stop(std::function<void()> done) {
+  net::post(acceptor_.get_executor(), [self = shared_from_this(), done = std::move(done)] {
     beast::error_code ec;
     self->backoff_.cancel();
+    // Connections the kernel already accepted would be reset by the close, although their
+    // clients may have sent a request: take them in first (each is served, then closed).
+    self->acceptor_.non_blocking(true, ec);
+    while (!ec && self->acceptor_.is_open()) {
+      tcp::socket socket{net::make_strand(self->ioc_)};
+      self->acceptor_.accept(socket, ec);
+      if (!ec)
+        self->admit(std::move(socket));
+    }
     self->acceptor_.close(ec);
+    if (done)
+      done();
   });
 }
 
@@ -73,6 +84,8 @@ void listener::do_accept() {
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (!ec)
+    admit(std::move(socket));  // even while stopping: the client may have sent its request
   if (!acceptor_.is_open())
     return;  // stopped
   if (ec) {
@@ -84,13 +97,12 @@ void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  admit(std::move(socket));
   do_accept();
 }
 
+// A connection admitted while the server drains is still served: a request already sent is
+// answered (Connection: close), a silent one gets a moment and is closed (http_session).
 void listener::admit(tcp::socket socket) {
-  if (state_->draining())
-    return;  // the socket closes as it goes out of scope
   if (state_->try_admit()) {
     std::make_shared<http_session>(std::move(socket), state_, true)->run();
     return;

@@ -4,6 +4,7 @@
 // closes. Included by http/*.cpp only.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -24,8 +25,9 @@ public:
   uint16_t port() const;
   /// Starts accepting.
   void run();
-  /// Thread-safe: stops accepting; new connections are refused from then on.
-  void stop();
+  /// Thread-safe: stops accepting; new connections are refused from then on. Connections the
+  /// kernel had already accepted are taken in (and served) first; `done` runs after the close.
+  void stop(std::function<void()> done = {});
 
 private:
   void do_accept();

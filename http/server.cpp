@@ -102,12 +102,20 @@ void server::impl::drain() {
 void server::impl::begin_drain() {
   log_fields(log(), spdlog::level::info, "http draining",
              {{"connections", std::to_string(state->connections())}});
-  if (acceptor)
-    acceptor->stop();
-  for (auto& session : state->sessions())
-    session->drain();
   drain_deadline = clock::now() + std::chrono::milliseconds(state->settings().drain_timeout_ms);
-  poll_drain(false);
+  // Sessions and the connection count are looked at only once the listener is closed: the
+  // connections it takes in on the way are served too, and none is reset by the exit.
+  auto after_listener = [this] {
+    net::post(ioc, [this] {
+      for (auto& session : state->sessions())
+        session->drain();
+      poll_drain(false);
+    });
+  };
+  if (acceptor)
+    acceptor->stop(after_listener);
+  else
+    after_listener();
 }
 
 void server::impl::poll_drain(bool forced) {

@@ -71,6 +71,29 @@ CAF_TEST(SIGTERM lets the request in flight finish and refuses new connections) 
   CAF_CHECK_EQUAL(srv->connections(), 0);
 }
 
+CAF_TEST(a request sent just before the drain starts is answered and not reset) {
+  srv = std::make_unique<server>(test_settings(), routes());
+  CAF_REQUIRE(!srv->start());
+  auto port = srv->port();
+  // Connections the server has not served yet, each with its request on the wire: whether the
+  // listener already accepted them or they still wait in the kernel's queue, the drain must
+  // answer them (a load balancer has no way to tell a reset from a failed request).
+  std::vector<std::unique_ptr<http_client>> clients;
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<http_client>(port));
+    CAF_REQUIRE(clients.back()->send_raw("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  srv->drain();
+  for (auto& c : clients) {
+    auto reply = c->read_reply();
+    CAF_REQUIRE(reply);
+    CAF_CHECK_EQUAL(reply->status, 200);
+    CAF_CHECK(c->wait_closed(3s));  // then the connection goes: no second request on it
+  }
+  srv->wait();
+  CAF_CHECK_EQUAL(srv->connections(), 0);
+}
+
 CAF_TEST(drain gives up on stuck requests after drain_timeout_ms) {
   auto cfg = test_settings();
   cfg.drain_timeout_ms = 300;
