@@ -7,6 +7,7 @@
 // rolling restart behind a load balancer fails no request; a WebSocket subscriber on one node
 // gets an event published on another exactly once.
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
@@ -479,6 +480,46 @@ CAF_TEST(sigkill under load) {
 
   // Nothing acknowledged was lost: PostgreSQL holds the last acknowledged name or a later one.
   expect_writes_stored(c.db().owner_url(), orgs, l.acked, false);
+}
+
+CAF_TEST(a frozen node is dropped by middleman heartbeats and rejoins when it thaws) {
+  test::cluster c;
+  auto orgs = test::create_orgs(c.db().owner_url(), 200);
+  start_nodes(c, three);
+  const std::vector<std::string> survivors{"n1", "n3"};
+  // SIGSTOP: the process keeps its sockets open, so no connection drops; only the middleman's
+  // heartbeats (or, later, the lease) can tell the others it stopped answering.
+  auto frozen_at = steady::now();
+  c.signal("n2", SIGSTOP);
+  std::string views;
+  auto dropped = c.wait_views(survivors, 30s, &views);
+  auto dropped_ms = test::ms_since(frozen_at);
+  if (!dropped)
+    CAF_MESSAGE("views: " << views);
+  CAF_CHECK(dropped);
+  std::printf("cluster: a frozen (SIGSTOP) node left the views after %.0f ms (peer timeout "
+              "1500 ms, lease 3000 ms)\n",
+              dropped_ms);
+  test::failure_log while_frozen;
+  auto where = ping_all(c, survivors, orgs, while_frozen);
+  auto frozen_failures = while_frozen.count.load();
+  if (frozen_failures > 0)
+    CAF_MESSAGE("while n2 was frozen:" << while_frozen.summary());
+  CAF_CHECK_EQUAL(frozen_failures, 0u);
+  auto on_frozen = static_cast<size_t>(std::count(where.begin(), where.end(), "n2"));
+  CAF_CHECK_EQUAL(on_frozen, 0u);
+  // Thawed, it heartbeats again, reconnects and takes its keys back.
+  c.signal("n2", SIGCONT);
+  auto back = c.wait_views(three, 30s, &views);
+  if (!back)
+    CAF_MESSAGE("views: " << views);
+  CAF_CHECK(back);
+  test::failure_log after_thaw;
+  ping_all(c, three, orgs, after_thaw);
+  auto thaw_failures = after_thaw.count.load();
+  if (thaw_failures > 0)
+    CAF_MESSAGE("after the thaw:" << after_thaw.summary());
+  CAF_CHECK_EQUAL(thaw_failures, 0u);
 }
 
 CAF_TEST(rolling restart under load fails no request) {

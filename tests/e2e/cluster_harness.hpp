@@ -228,6 +228,9 @@ public:
     return p.wait(within);
   }
 
+  /// Sends `sig` to node `id` without waiting (SIGSTOP / SIGCONT: a frozen node).
+  void signal(const std::string& id, int sig) { nodes_.at(id).proc->signal(sig); }
+
   bool running(const std::string& id) { return nodes_.at(id).proc->running(); }
 
   uint16_t port(const std::string& id) const { return nodes_.at(id).port; }
