@@ -115,7 +115,8 @@ void websocket_session::on_accept(beast::error_code ec) {
   const auto& cfg = *ctx_->cfg;
   ws_client_limits limits{cfg.realtime.max_subscriptions,
                           std::chrono::milliseconds(cfg.http.request_deadline_ms)};
-  bridge_ = spawn_ws_client(*ctx_->sys, weak_from_this(), ctx_->hub, ctx_->db, limits);
+  bridge_ = spawn_ws_client(*ctx_->sys, weak_from_this(), state_->gate(), ctx_->hub, ctx_->db,
+                            limits);
   if (state_->draining())
     start_close(websocket::close_code::going_away, "server is shutting down");
   do_read();  // also receives the client's answer to a close frame
@@ -228,8 +229,22 @@ void websocket_session::on_broadcast(const nlohmann::json& ref, const std::strin
 
 // --- writing -------------------------------------------------------------------------------
 
-void websocket_session::send(std::shared_ptr<const std::string> frame) {
-  post([frame = std::move(frame)](websocket_session& s) mutable { s.enqueue(std::move(frame)); });
+bool websocket_session::send(const std::weak_ptr<websocket_session>& weak,
+                             const std::shared_ptr<io_gate>& gate,
+                             std::shared_ptr<const std::string> frame) {
+  // The strong reference lives only inside the open gate: the server cannot get past closing
+  // the gate (and then destroy its io_context) while this thread holds it, so a last reference
+  // dropped here never destroys a socket after its io_context.
+  std::shared_lock<std::shared_mutex> lock{gate->mtx};
+  if (!gate->open)
+    return false;
+  auto self = weak.lock();
+  if (!self)
+    return false;
+  net::post(self->ws_.get_executor(), [self, frame = std::move(frame)]() mutable {
+    self->enqueue(std::move(frame));
+  });
+  return true;
 }
 
 void websocket_session::reply(std::string text) {

@@ -34,8 +34,10 @@ public:
   /// Completes the upgrade for `req` and starts serving frames.
   void run(wire_request req);
 
-  /// Thread-safe: queues one text frame for the client (dropped once the socket is closing).
-  void send(std::shared_ptr<const std::string> frame);
+  /// Thread-safe, for actors that hold the session weakly: queues one text frame for the client
+  /// (dropped once the socket is closing); false when the socket or its server is gone.
+  static bool send(const std::weak_ptr<websocket_session>& weak,
+                   const std::shared_ptr<io_gate>& gate, std::shared_ptr<const std::string> frame);
 
   /// Thread-safe: sends a close frame (going away) after what is queued, then closes.
   void drain();

@@ -23,6 +23,7 @@ namespace rt = realtime;
 
 struct ws_client_state {
   std::weak_ptr<websocket_session> session;
+  std::shared_ptr<io_gate> gate;
   caf::actor hub;
   db_actor db;
   ws_client_limits limits;
@@ -36,11 +37,13 @@ struct ws_client_state {
 using client_ptr = caf::stateful_actor<ws_client_state>*;
 
 /// Sends `text` to the client; quits when the socket is gone.
-void to_client(client_ptr self, std::string text) {
-  if (auto s = self->state.session.lock())
-    s->send(std::make_shared<const std::string>(std::move(text)));
-  else
+void to_client(client_ptr self, std::shared_ptr<const std::string> frame) {
+  if (!websocket_session::send(self->state.session, self->state.gate, std::move(frame)))
     self->quit();
+}
+
+void to_client(client_ptr self, std::string text) {
+  to_client(self, std::make_shared<const std::string>(std::move(text)));
 }
 
 nlohmann::json parse_ref(const std::string& ref_text) {
@@ -108,19 +111,16 @@ void join(client_ptr self, const std::string& topic, const std::string& ref, uin
       });
 }
 
-caf::behavior ws_client(client_ptr self, std::weak_ptr<websocket_session> session, caf::actor hub,
-                        db_actor db, ws_client_limits limits) {
+caf::behavior ws_client(client_ptr self, std::weak_ptr<websocket_session> session,
+                        std::shared_ptr<io_gate> gate, caf::actor hub, db_actor db,
+                        ws_client_limits limits) {
   self->state.session = std::move(session);
+  self->state.gate = std::move(gate);
   self->state.hub = std::move(hub);
   self->state.db = std::move(db);
   self->state.limits = limits;
   return {
-    [=](const realtime_frame& frame) {
-      if (auto s = self->state.session.lock())
-        s->send(frame.text);
-      else
-        self->quit();
-    },
+    [=](const realtime_frame& frame) { to_client(self, frame.text); },
     [=](caf::subscribe_atom, const std::string& topic, const std::string& ref) {
       if (auto gen = reserve(self, topic, ref))
         join(self, topic, ref, gen);
@@ -156,8 +156,10 @@ caf::behavior ws_client(client_ptr self, std::weak_ptr<websocket_session> sessio
 } // namespace
 
 caf::actor spawn_ws_client(caf::actor_system& sys, std::weak_ptr<websocket_session> session,
-                           caf::actor hub, db_actor db, ws_client_limits limits) {
-  return sys.spawn(ws_client, std::move(session), std::move(hub), std::move(db), limits);
+                           std::shared_ptr<io_gate> gate, caf::actor hub, db_actor db,
+                           ws_client_limits limits) {
+  return sys.spawn(ws_client, std::move(session), std::move(gate), std::move(hub), std::move(db),
+                   limits);
 }
 
 } // namespace djdash::http

@@ -22,14 +22,17 @@
 namespace djdash::http {
 
 class websocket_session;
+struct io_gate;
 
 struct ws_client_limits {
   int max_subscriptions = 100;
   std::chrono::milliseconds timeout{10000};  // for the hub and the database
 };
 
-/// Spawns the bridge for `session`.
+/// Spawns the bridge for `session`; `gate` is its server's (frames are handed over only while
+/// the server's io_context runs).
 caf::actor spawn_ws_client(caf::actor_system& sys, std::weak_ptr<websocket_session> session,
-                           caf::actor hub, db_actor db, ws_client_limits limits);
+                           std::shared_ptr<io_gate> gate, caf::actor hub, db_actor db,
+                           ws_client_limits limits);
 
 } // namespace djdash::http
