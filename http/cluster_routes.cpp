@@ -7,6 +7,7 @@
 #include "config/settings.hpp"
 #include "http/actor_bridge.hpp"
 #include "http/auth_context.hpp"
+#include "http/ops_routes.hpp"
 #include "protocols/crypto.hpp"
 #include "protocols/type_ids.hpp"
 
@@ -94,14 +95,6 @@ void ping(const node_services& svc, request& req, const responder& rsp) {
         caf::make_message(caf::ping_atom_v));
 }
 
-route_doc doc(std::string summary, std::vector<int> responses) {
-  route_doc d;
-  d.summary = std::move(summary);
-  d.tag = "operations";
-  d.responses = std::move(responses);
-  return d;
-}
-
 } // namespace
 
 bool is_loopback(const std::string& ip) {
@@ -110,16 +103,16 @@ bool is_loopback(const std::string& ip) {
 
 void add_cluster_routes(route_table& routes, node_services svc) {
   routes.add("GET", "/debug/cluster", guarded_ops(svc, members),
-             doc("Cluster members as this node sees them, and the view keys are placed over",
-                 {200, 403}));
+             ops_doc("Cluster members as this node sees them, and the view keys are placed over",
+                     {200, 403}));
   routes.add("GET", "/debug/cluster/owner", guarded_ops(svc, owner),
-             doc("The node that owns an entity key (?kind=&key=)", {200, 400, 403}));
+             ops_doc("The node that owns an entity key (?kind=&key=)", {200, 400, 403}));
   routes.add("GET", "/debug/cluster/entities", guarded_ops(svc, entities),
-             doc("Entity keys of a kind active on this node (?kind=)", {200, 400, 403}));
+             ops_doc("Entity keys of a kind active on this node (?kind=)", {200, 400, 403}));
   routes.add("GET", "/debug/cluster/ping", guarded_ops(svc, ping),
-             doc("Routes a ping to an entity (activating it on its owner) and names the node "
-                 "that answered (?kind=&key=)",
-                 {200, 400, 403, 404, 503}));
+             ops_doc("Routes a ping to an entity (activating it on its owner) and names the node "
+                     "that answered (?kind=&key=)",
+                     {200, 400, 403, 404, 503}));
 }
 
 } // namespace djdash::http

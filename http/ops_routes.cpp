@@ -80,6 +80,8 @@ handler openapi_handler(std::weak_ptr<const std::vector<route>> routes) {
   };
 }
 
+} // namespace
+
 route_doc ops_doc(std::string summary, std::vector<int> responses) {
   route_doc d;
   d.summary = std::move(summary);
@@ -87,8 +89,6 @@ route_doc ops_doc(std::string summary, std::vector<int> responses) {
   d.responses = std::move(responses);
   return d;
 }
-
-} // namespace
 
 response readiness(const std::string& schema_status_json, bool draining) {
   if (draining)
